@@ -1,0 +1,97 @@
+"""What every connector hands to the shared mapping step: records, each with its locator.
+
+Connectors only fetch. A connector is asked for the rows of one *logical source* (a file, a
+JSONPath iterator over a file, a table, a query) and yields :class:`Record` values in a stable
+order. Each record knows where it came from (:class:`RecordLocator`), which is what lets a
+proof leaf name ``data/vendors.csv#row=12`` or ``hr.sqlite/employees#id=E042``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+ReferenceFormulation = Literal["csv", "jsonpath", "sql", "cypher", "sparql", "rdf"]
+
+
+@dataclass(frozen=True)
+class LogicalSource:
+    """One iterable input of a mapping, as declared by a YARRRML ``sources`` entry.
+
+    ``path`` is a file path relative to the workspace (``data/vendors.csv``), ``table`` a SQL
+    table, ``query`` a SQL / Cypher / SPARQL query, ``iterator`` a JSONPath like
+    ``$.relationships[*]``. ``key`` names the fields whose values identify a record (a primary
+    key); without it a record is identified by its row number.
+    """
+
+    reference_formulation: ReferenceFormulation
+    path: str | None = None
+    table: str | None = None
+    query: str | None = None
+    iterator: str | None = None
+    key: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """A short human label: the file, table or query this source reads."""
+        if self.path is not None:
+            return self.path if self.iterator is None else f"{self.path}~{self.iterator}"
+        if self.table is not None:
+            return self.table
+        return (self.query or "").strip().splitlines()[0][:60] if self.query else "<source>"
+
+
+@dataclass(frozen=True, order=True)
+class RecordLocator:
+    """Where one record came from: source name + container + row number or key.
+
+    ``container`` is a file path, a table, or a query label. ``key`` holds the primary-key
+    values as ``name=value`` pairs joined by ``&`` when the source has a key, else ``row`` is
+    the 1-based data row (CSV header excluded; JSON array index + 1).
+    """
+
+    source: str
+    container: str
+    row: int | None = None
+    key: str | None = None
+
+    def __str__(self) -> str:
+        ident = f"{self.key}" if self.key is not None else f"row={self.row}"
+        return f"{self.container}#{ident}"
+
+    @property
+    def iri(self) -> str:
+        """A stable IRI naming this record in the provenance graph."""
+        from urllib.parse import quote
+
+        ident = self.key if self.key is not None else f"row={self.row}"
+        return (
+            f"urn:warrant:record:{quote(self.source, safe='')}:"
+            f"{quote(self.container, safe='')}:{quote(ident, safe='=&')}"
+        )
+
+
+@dataclass(frozen=True)
+class Record:
+    """One row / object / node handed to the mapping step; values keyed by field name.
+
+    Values are Python scalars (``str``, ``int``, ``float``, ``bool``, ``None``, ``datetime``,
+    ``date``, ``Decimal``) or, for nested JSON, lists and dicts reachable by a reference path.
+    """
+
+    locator: RecordLocator
+    values: Mapping[str, object] = field(default_factory=dict)
+
+
+class Connector(Protocol):
+    """Fetches records of the logical sources a mapping declares. No mapping, no RDF."""
+
+    name: str
+
+    def records(self, source: LogicalSource) -> Iterator[Record]:
+        """Yield the records of ``source`` in a stable order; raise ``SourceError`` if unreadable."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
