@@ -1,0 +1,90 @@
+"""Build the connector of a warrant.toml source from its settings.
+
+The settings are a plain mapping (``config.model_dump()`` of a workspace source, or a parsed
+TOML table) so this module depends on no config model. Keys read, by ``type``:
+
+- ``csv``: ``path`` (optional, overrides the mapping's), ``delimiter`` (one character,
+  default ``,``), ``encoding`` (default ``utf-8``);
+- ``json``: ``path``, ``encoding``, ``format`` (``json`` | ``jsonl``; default by extension);
+- ``sql``: ``url`` (SQLAlchemy URL; ``sqlite:///relative.db`` is relative to the workspace).
+
+Other keys (``mapping``, ``graph``, ``shapes`` …) belong to other steps and are ignored here.
+``rdf`` sources have no record connector: they are read by :func:`connectors.rdffile.read_rdf`.
+
+>>> # open_connector("vendors", {"type": "csv", "path": "data/vendors.csv"}, workspace=root)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal, get_args
+
+from connectors.base import Connector
+from connectors.csvfile import CsvConnector
+from connectors.jsonfile import JsonConnector, JsonFormat
+from connectors.sql import SqlConnector
+from engine.errors import ConfigError, Location
+
+ConnectorType = Literal["csv", "json", "sql"]
+"""The source types that yield records for a mapping."""
+
+_CONFIG_FILE = "warrant.toml"
+
+
+def open_connector(name: str, settings: Mapping[str, object], *, workspace: Path) -> Connector:
+    """The connector for source ``name``; ``ConfigError`` naming the key for a bad setting."""
+    kind = settings.get("type")
+    if kind == "csv":
+        return CsvConnector(
+            name=name,
+            workspace=workspace,
+            path=_optional_str(name, settings, "path"),
+            delimiter=_str(name, settings, "delimiter", default=","),
+            encoding=_str(name, settings, "encoding", default="utf-8"),
+        )
+    if kind == "json":
+        return JsonConnector(
+            name=name,
+            workspace=workspace,
+            path=_optional_str(name, settings, "path"),
+            encoding=_str(name, settings, "encoding", default="utf-8"),
+            format=_json_format(name, settings),
+        )
+    if kind == "sql":
+        url = _optional_str(name, settings, "url")
+        if url is None:
+            raise _error(name, "url", "needs a database `url`")
+        return SqlConnector(name=name, url=url, workspace=workspace)
+    expected = ", ".join(f"`{t}`" for t in get_args(ConnectorType))
+    raise _error(name, "type", f"has unknown connector type `{kind}`; expected one of {expected}")
+
+
+def _json_format(name: str, settings: Mapping[str, object]) -> JsonFormat | None:
+    value = _optional_str(name, settings, "format")
+    if value is None:
+        return None
+    if value == "json":
+        return "json"
+    if value == "jsonl":
+        return "jsonl"
+    raise _error(name, "format", f"has unknown json format `{value}`; expected `json` or `jsonl`")
+
+
+def _optional_str(name: str, settings: Mapping[str, object], key: str) -> str | None:
+    value = settings.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise _error(name, key, f"setting `{key}` must be a string, not {type(value).__name__}")
+
+
+def _str(name: str, settings: Mapping[str, object], key: str, *, default: str) -> str:
+    value = _optional_str(name, settings, key)
+    return default if value is None else value
+
+
+def _error(name: str, key: str, problem: str) -> ConfigError:
+    return ConfigError(
+        f"source `{name}` {problem}",
+        Location(file=_CONFIG_FILE, field=f"sources.{name}.{key}"),
+    )
