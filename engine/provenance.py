@@ -119,12 +119,12 @@ def record_description(locator: RecordLocator) -> list[ox.Triple]:
 
 
 def record_triples(
-    locator: RecordLocator, produced: tuple[ox.Triple, ...], batch_id: str
+    locator: RecordLocator, produced: tuple[ox.Triple, ...], batch: ox.NamedNode
 ) -> Iterator[ox.Triple]:
     """The record node, the batch that generated it, and one ``wr:produced`` per triple."""
     r = record_node(locator)
     yield from record_description(locator)
-    yield ox.Triple(r, GENERATED_BY, batch_node(batch_id))
+    yield ox.Triple(r, GENERATED_BY, batch)
     for t in produced:
         yield ox.Triple(r, PRODUCED, t)
 

@@ -77,3 +77,8 @@ def literal(value: str | int | bool, datatype: ox.NamedNode | None = None) -> ox
     if isinstance(value, int):
         return ox.Literal(str(value), datatype=XSD_INTEGER)
     return ox.Literal(value, datatype=datatype) if datatype else ox.Literal(value)
+
+
+def report_node(batch_id: str) -> ox.NamedNode:
+    """The IRI of the validation report of one batch."""
+    return ox.NamedNode(f"urn:warrant:report:{_safe(batch_id)}")

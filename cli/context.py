@@ -1,0 +1,49 @@
+"""What every command needs: settings, the workspace, the store — built on demand, never at import."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from engine.settings import Settings
+from engine.store.oxigraph import OxigraphStore
+from engine.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Context:
+    """The resolved settings and workspace of one command run."""
+
+    settings: Settings
+    workspace: Workspace
+
+    @contextmanager
+    def store(self, *, read_only: bool = False) -> Iterator[OxigraphStore]:
+        """Open the embedded store for the duration of a command."""
+        path = self.settings.store_path
+        if read_only and not path.exists():
+            read_only = False
+        store = OxigraphStore(path, read_only=read_only)
+        try:
+            yield store
+        finally:
+            store.close()
+
+
+def build_context(workspace: Path | None, data_dir: Path | None) -> Context:
+    """Settings from the environment, overridden by the command-line options."""
+    overrides: dict[str, object] = {}
+    if workspace is not None:
+        overrides["workspace"] = workspace
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    return Context(settings=settings, workspace=Workspace.load(settings.workspace))
+
+
+def utc_now() -> datetime:
+    """The wall clock, in UTC (injected everywhere else)."""
+    return datetime.now(UTC)
