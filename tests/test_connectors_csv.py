@@ -187,7 +187,7 @@ def test_key_text_escapes_separators() -> None:
 
 
 cell = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    alphabet=st.characters(codec="utf-8", exclude_characters="\x00"),
     max_size=12,
 )
 
