@@ -41,6 +41,7 @@ from engine.mapping.document import (
 )
 from engine.mapping.model import MappedRecord
 from engine.mapping.template import BadValue, MissingField, Template
+from engine.mapping.terms import reason
 
 __all__ = ["Fetch", "map_records"]
 
@@ -68,7 +69,7 @@ def _named(value: str, template: Template) -> ox.NamedNode:
     try:
         return ox.NamedNode(value)
     except ValueError as exc:
-        raise _BadIri(template, value, str(exc)) from exc
+        raise _BadIri(template, value, reason(exc)) from exc
 
 
 def _iri_maker(template: Template, strict: bool) -> _SubjectMaker:

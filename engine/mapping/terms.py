@@ -61,6 +61,12 @@ def is_null(node: Node) -> bool:
     return isinstance(node, ScalarNode) and node.tag == _NULL_TAG
 
 
+def reason(exc: Exception) -> str:
+    """An exception's message as a lowercase clause, to quote inside a located message."""
+    text = " ".join(str(exc).split())
+    return text[:1].lower() + text[1:]
+
+
 def split_suffix(text: str) -> tuple[str, str | None]:
     """Split a YARRRML `~iri` / `~lang` / `~blank` suffix off a value."""
     for suffix in ("iri", "lang", "blank", "literal"):
@@ -147,7 +153,7 @@ class TermReader:
         try:
             ox.NamedNode(iri)
         except ValueError as exc:
-            self.fail(f"`{iri}` is not an absolute IRI ({exc})", node)
+            self.fail(f"`{iri}` is not an absolute IRI ({reason(exc)})", node)
 
     def expand(self, text: str, node: Node) -> str:
         """Expand the prefix of ``prefix:local``; a full IRI (``scheme://…``) is kept."""
@@ -168,7 +174,7 @@ class TermReader:
         try:
             return ox.NamedNode(full)
         except ValueError as exc:
-            self.fail(f"{what} `{text}` is not a valid IRI ({exc})", node)
+            self.fail(f"{what} `{text}` is not a valid IRI ({reason(exc)})", node)
 
     def iri_template(self, text: str, node: Node) -> Template:
         """An IRI template: prefix expanded in its constant head, its shape checked."""
@@ -182,7 +188,7 @@ class TermReader:
             try:
                 ox.NamedNode(template.sample())
             except ValueError as exc:
-                self.fail(f"`{text}` is not a valid IRI template ({exc})", node)
+                self.fail(f"`{text}` is not a valid IRI template ({reason(exc)})", node)
         return template
 
     def literal_template(self, node: Node) -> Template:
@@ -274,7 +280,10 @@ class TermReader:
             datatype = self.constant_iri(self.text(qualifier, "`datatype`"), qualifier, "datatype")
         if "language" in entries:
             if qualifier is not None:
-                self.fail("an object takes a `datatype` or a `language`, not both", qualifier)
+                self.fail(
+                    "an object takes a `datatype` or a `language`, not both",
+                    entries["language"][0],
+                )
             qualifier = entries["language"][1]
             language = split_suffix(self.text(qualifier, "`language`"))[0]
         if iri and qualifier is not None:
@@ -310,7 +319,7 @@ class TermReader:
             try:
                 language = ox.Literal("", language=language).language
             except ValueError as exc:
-                self.fail(f"`{language}` is not a valid language tag ({exc})", qualifier)
+                self.fail(f"`{language}` is not a valid language tag ({reason(exc)})", qualifier)
         if datatype == _LANG_STRING:
             self.fail(
                 "use a language (`en~lang`) rather than the datatype `rdf:langString`",

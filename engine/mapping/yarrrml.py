@@ -105,7 +105,10 @@ def parse_mapping(data: bytes | str, *, file: str, path: Path | None = None) -> 
             line=mark.line + 1 if mark else None,
             column=mark.column + 1 if mark else None,
         )
-        problem = " ".join((exc.problem or exc.context or "invalid yaml").split())
+        problem = exc.problem or exc.context or "invalid yaml"
+        if exc.context and problem.startswith("but "):
+            problem = f"{exc.context}, {problem}"
+        problem = " ".join(problem.split())
         raise MappingError(f"malformed yaml: {problem}", location=where) from exc
     except yaml.YAMLError as exc:
         raise MappingError(f"malformed yaml: {exc}", location=Location(file=file)) from exc
@@ -185,7 +188,7 @@ class _DocumentReader(TermReader):
                 self.fail(
                     f"mapping `{mapping}` has {len(items)} sources; "
                     "warrant supports exactly one source per mapping",
-                    node,
+                    items[1] if len(items) > 1 else node,
                 )
             item = items[0]
             if isinstance(item, SequenceNode):
