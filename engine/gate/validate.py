@@ -96,7 +96,13 @@ def run_pyshacl(
             location=Location(file=", ".join(f.path for f in shapes.files) or None),
         ) from exc
     if not isinstance(report, rdflib.Graph):
-        raise ShapesError(f"shapes cannot be evaluated: `{type(report).__name__}`")
+        # A SHACL *failure* (SHACL 3.6.1), e.g. a SPARQL constraint the spec forbids: the
+        # shapes cannot be applied, which is the shapes author's problem, not the data's.
+        message = str(report).strip().splitlines()[0] if str(report).strip() else "failure"
+        raise ShapesError(
+            f"shapes cannot be evaluated: {message}",
+            location=Location(file=", ".join(f.path for f in shapes.files) or None),
+        )
     if wanted is None:
         results = parse_report(report)
         return ValidationOutcome(conforms=bool(conforms), report=report, results=results)
