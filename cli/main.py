@@ -11,7 +11,6 @@ Examples::
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from functools import wraps
 from typing import ParamSpec, TypeVar
@@ -60,6 +59,3 @@ def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 
 from cli import commands_knowledge  # noqa: E402,F401  (registers the commands on `app`)
-
-if __name__ == "__main__":
-    sys.exit(app())

@@ -261,7 +261,7 @@ class Ingestor:
         result: GateResult = gate_batch(
             list(read.records),
             shapes,
-            context=StoreContext(self.store, exclude_graph=graph),
+            context=StoreContext(self.store.raw, exclude_graph=graph),
             ontology=self.ontology,
             changed_subjects=changed,
         )
@@ -280,7 +280,7 @@ class Ingestor:
         added = sorted(new_data - old_data, key=str)
         removed = sorted(old_data - new_data, key=str)
         q_triples = list(quarantine_triples(name, result.quarantined, batch=this_batch))
-        report = list(report_triples(result, batch=this_batch))
+        report = list(report_triples(result, batch_id=batch_id))
         warnings = sum(len(w) for w in result.warnings.values())
         info = BatchInfo(
             batch_id=batch_id,
@@ -328,7 +328,7 @@ class Ingestor:
             quarantine=tuple(
                 {
                     "record": str(q.record.locator),
-                    "reasons": [r.message for r in q.results],
+                    "reasons": [r.message or "constraint violated" for r in q.results],
                 }
                 for q in result.quarantined
             ),

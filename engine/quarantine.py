@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 import rdflib
 
-from engine.gate import GateResult, QuarantinedRecord, ShaclResult
+from engine.gate import GateResult, QuarantinedRecord, ValidationResult
 from engine.provenance import GENERATED_BY, PRODUCED, record_description, record_node
 from engine.store.base import KnowledgeStore
 from engine.terms import to_oxigraph
-from engine.vocab import RDF_TYPE, literal, sh, wr
+from engine.vocab import RDF_TYPE, batch_node, literal, report_node, sh, wr
 
 
 def _entry_node(source: str, record_iri: str) -> ox.NamedNode:
@@ -40,16 +40,27 @@ def _skolem(term: rdflib.term.Node, base: str) -> ox.NamedNode | ox.Literal | ox
     return converted  # type: ignore[return-value]
 
 
-def _result_triples(node: ox.NamedNode, r: ShaclResult) -> Iterator[ox.Triple]:
+def shape_label(r: ValidationResult) -> str:
+    """A readable name for the shape behind a result (property shapes are blank nodes)."""
+    shape = r.source_shape
+    if isinstance(shape, rdflib.URIRef):
+        return str(shape)
+    if r.result_path is not None and isinstance(r.result_path, rdflib.URIRef):
+        return f"property shape on <{r.result_path}>"
+    return "anonymous shape"
+
+
+def _result_triples(node: ox.NamedNode, r: ValidationResult) -> Iterator[ox.Triple]:
     base = node.value
     yield ox.Triple(node, RDF_TYPE, sh("ValidationResult"))
     yield ox.Triple(node, sh("focusNode"), _skolem(r.focus_node, base))
-    yield ox.Triple(node, sh("resultSeverity"), _skolem(r.severity, base))
-    yield ox.Triple(node, sh("sourceConstraintComponent"), _skolem(r.component, base))
-    yield ox.Triple(node, sh("resultMessage"), literal(r.message))
-    yield ox.Triple(node, wr("shapeDescription"), literal(r.shape_label))
-    if r.path is not None:
-        yield ox.Triple(node, sh("resultPath"), _skolem(r.path, base))
+    yield ox.Triple(node, sh("resultSeverity"), ox.NamedNode(r.severity.value))
+    if r.constraint_component is not None:
+        yield ox.Triple(node, sh("sourceConstraintComponent"), _skolem(r.constraint_component, base))
+    yield ox.Triple(node, sh("resultMessage"), literal(r.message or "constraint violated"))
+    yield ox.Triple(node, wr("shapeDescription"), literal(shape_label(r)))
+    if r.result_path is not None:
+        yield ox.Triple(node, sh("resultPath"), _skolem(r.result_path, base))
     if r.value is not None:
         yield ox.Triple(node, sh("value"), _skolem(r.value, base))
 
@@ -73,19 +84,30 @@ def quarantine_triples(
             yield from _result_triples(rnode, r)
 
 
-def report_triples(result: GateResult, *, batch: ox.NamedNode) -> Iterator[ox.Triple]:
-    """The batch's SHACL validation report, blank nodes skolemised under the report IRI."""
-    from engine.vocab import report_node
+def report_triples(result: GateResult, *, batch_id: str) -> Iterator[ox.Triple]:
+    """The batch's SHACL validation report as stored RDF.
 
-    report = report_node(batch.value.removeprefix("urn:warrant:batch:"))
+    pyshacl's report root and results are blank nodes; the root becomes the batch's report
+    IRI and every other blank node is skolemised under it, so the report is stable and
+    queryable (``?report sh:result ?r``).
+    """
+    report = report_node(batch_id)
+    roots = set(result.report.subjects(rdflib.RDF.type, rdflib.SH.ValidationReport))
+    base = report.value
+
+    def conv(term: rdflib.term.Node) -> ox.NamedNode | ox.Literal | ox.Triple:
+        return report if term in roots else _skolem(term, base)
+
     yield ox.Triple(report, RDF_TYPE, sh("ValidationReport"))
     yield ox.Triple(report, RDF_TYPE, wr("ValidationReport"))
-    yield ox.Triple(report, sh("conforms"), literal(not result.results))
-    yield ox.Triple(report, wr("forBatch"), batch)
-    for i, r in enumerate(result.results):
-        rnode = ox.NamedNode(f"{report.value}/result/{i}")
-        yield ox.Triple(report, sh("result"), rnode)
-        yield from _result_triples(rnode, r)
+    yield ox.Triple(report, wr("forBatch"), batch_node(batch_id))
+    if not roots:
+        yield ox.Triple(report, sh("conforms"), literal(True))
+    for s_, p_, o_ in result.report:
+        subject = conv(s_)
+        if isinstance(subject, ox.Literal) or not isinstance(p_, rdflib.URIRef):
+            continue
+        yield ox.Triple(subject, ox.NamedNode(str(p_)), conv(o_))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

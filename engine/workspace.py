@@ -44,6 +44,7 @@ class FileSourceConfig(_SourceBase):
     path: str | None = None
     delimiter: str = ","
     encoding: str = "utf-8"
+    format: Literal["json", "jsonl"] | None = None
 
 
 class SqlSourceConfig(_SourceBase):
