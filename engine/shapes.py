@@ -264,6 +264,13 @@ def analyse_shapes(graph: rdflib.Graph) -> ShapesAnalysis:
     )
 
 
+def _curie(term: URIRef) -> str:
+    for prefix, ns in (("sh", str(SH)), ("rdf", str(RDF))):
+        if term.startswith(ns):
+            return f"{prefix}:{term[len(ns):]}"
+    return str(term)
+
+
 class _Walker:
     """Walks shapes from their targets, tracking whether the current value node is the focus."""
 
@@ -276,9 +283,7 @@ class _Walker:
     def wide(self, feature: URIRef, shape: Node, why: str | None = None) -> None:
         self.reasons.add(
             WideContext(
-                feature=self.graph.namespace_manager.normalizeUri(feature)
-                if feature.startswith(str(SH))
-                else str(feature),
+                feature=_curie(feature),
                 shape=str(shape),
                 why=why or WIDE_CONTEXT[feature],
             )
