@@ -21,6 +21,7 @@ A record's locator is ``<database>/<table>#<pk>=<value>`` (``hr.sqlite/employees
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,18 +32,23 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from connectors.base import LogicalSource, Record, RecordLocator
 from connectors.csvfile import key_text
-from engine.errors import ConfigError, Location, SourceError
+from engine.errors import Location, SourceError
 
 _BATCH = 1000
+_USERINFO = re.compile(r"^([^:/]+://[^:/@]*:).*@")
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&]*", re.IGNORECASE)
 
 
 def redact(url: str | URL) -> str:
-    """The URL with its password replaced by ``***``, safe to print and log."""
-    try:
-        parsed = make_url(url) if isinstance(url, str) else url
-    except sa_exc.ArgumentError:
-        return "<unparseable url>"
-    return parsed.render_as_string(hide_password=True)
+    """The URL with its password replaced by ``***``, safe to print and log.
+
+    Works on the text, not on a parse, so a URL that does not parse (or parses with a stray
+    ``@`` in the password) still hides everything between ``user:`` and the last ``@``.
+    """
+    if isinstance(url, URL):
+        return url.render_as_string(hide_password=True)
+    text = _USERINFO.sub(r"\1***@", url)
+    return _QUERY_PASSWORD.sub(r"\1***", text)
 
 
 class SqlConnector:
@@ -54,10 +60,10 @@ class SqlConnector:
         try:
             parsed = make_url(url)
         except sa_exc.ArgumentError as exc:
-            raise ConfigError(
+            raise SourceError(
                 f"source `{name}` has an invalid database url `{redact(url)}`"
             ) from exc
-        self._display = parsed.render_as_string(hide_password=True)
+        self._display = redact(url)
         self._url, self._connect_args = self._read_only(parsed)
         self._engine: Engine | None = None
 
@@ -141,9 +147,9 @@ class SqlConnector:
                     f"source `{self.name}`: {what} failed: {self._reason(exc)}",
                     Location(record=container),
                 ) from exc
-            columns = list(result.keys())
-            self._check_columns(columns, key, container)
             try:
+                columns = list(result.keys())
+                self._check_columns(columns, key, container)
                 for number, row in enumerate(result, 1):
                     values = dict(zip(columns, row, strict=True))
                     locator = RecordLocator(
@@ -158,6 +164,8 @@ class SqlConnector:
                     f"source `{self.name}`: reading failed: {self._reason(exc)}",
                     Location(record=container),
                 ) from exc
+            finally:
+                result.close()
         finally:
             conn.close()
 
