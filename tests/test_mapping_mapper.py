@@ -485,3 +485,36 @@ def test_mapping_is_deterministic(
     assert len(runs[0]) == len(vendors) + len(contracts)
     for rec in runs[0]:
         assert len(set(rec.triples)) == len(rec.triples)
+
+
+_TEMPLATES = [
+    "https://example.org/x/$(a)",
+    "https://example.org/x/$(a)/$(b)#$(a)",
+    "$(a)",
+    "$(a) and $(b)",
+    "$(nested.k)-$(a)",
+    "constant",
+]
+_VALUE = st.one_of(
+    st.none(),
+    st.text(_ALPHABET, max_size=6),
+    st.integers(),
+    st.booleans(),
+    st.lists(st.text(_ALPHABET, max_size=3), max_size=3),
+)
+_RECORD = st.dictionaries(st.sampled_from(["a", "b", "nested", "nested.k"]), _VALUE)
+
+
+@given(st.sampled_from(_TEMPLATES), _RECORD, st.booleans())
+def test_fast_renderer_agrees_with_render(text: str, record: dict[str, object], iri: bool) -> None:
+    template = compile_template(text, line=1, column=1)
+    fast = template.renderer(iri=iri, strict=False)
+    assert fast(record) == template.render(record, iri=iri, strict=False)
+    strict = template.renderer(iri=iri, strict=True)
+    try:
+        expected = template.render(record, iri=iri, strict=True)
+    except Exception as exc:  # the fast path must fail the same way
+        with pytest.raises(type(exc)):
+            strict(record)
+    else:
+        assert strict(record) == expected

@@ -53,6 +53,7 @@ _Object = ox.NamedNode | ox.Literal
 _TermMaker = Callable[[_Values], list[_Object]]
 _SubjectMaker = Callable[[_Values], list[ox.NamedNode]]
 _JoinKey = tuple[str, ...]
+_Renderer = Callable[[_Values], list[str]]
 
 
 class _BadIri(Exception):
@@ -73,10 +74,10 @@ def _named(value: str, template: Template) -> ox.NamedNode:
 
 
 def _iri_maker(template: Template, strict: bool) -> _SubjectMaker:
-    render = template.render
+    render = template.renderer(iri=True, strict=strict)
 
     def make(values: _Values) -> list[ox.NamedNode]:
-        return [_named(v, template) for v in render(values, iri=True, strict=strict)]
+        return [_named(v, template) for v in render(values)]
 
     return make
 
@@ -91,35 +92,34 @@ def _constant_maker(term: _Object) -> _TermMaker:
 
 
 def _literal_maker(om: ObjectMap, strict: bool) -> _TermMaker:
-    render = om.template.render
+    render = om.template.renderer(iri=False, strict=strict)
     datatype, language = om.datatype, om.language
     if language is not None:
         lang = language
 
         def tagged(values: _Values) -> list[_Object]:
-            return [ox.Literal(v, language=lang) for v in render(values, iri=False, strict=strict)]
+            return [ox.Literal(v, language=lang) for v in render(values)]
 
         return tagged
     if datatype is not None:
         dtype = datatype
 
         def typed(values: _Values) -> list[_Object]:
-            return [ox.Literal(v, datatype=dtype) for v in render(values, iri=False, strict=strict)]
+            return [ox.Literal(v, datatype=dtype) for v in render(values)]
 
         return typed
 
     def plain(values: _Values) -> list[_Object]:
-        return [ox.Literal(v) for v in render(values, iri=False, strict=strict)]
+        return [ox.Literal(v) for v in render(values)]
 
     return plain
 
 
-def _join_keys(templates: Sequence[Template], values: _Values, strict: bool) -> list[_JoinKey]:
+def _join_keys(renderers: Sequence[_Renderer], values: _Values) -> list[_JoinKey]:
     """Every combination of the values the join templates read from one record."""
-    if len(templates) == 1:
-        return [(v,) for v in templates[0].render(values, iri=False, strict=strict)]
-    columns = [t.render(values, iri=False, strict=strict) for t in templates]
-    return list(itertools.product(*columns))
+    if len(renderers) == 1:
+        return [(v,) for v in renderers[0](values)]
+    return list(itertools.product(*(r(values) for r in renderers)))
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,7 @@ class _Run:
         if not ref.conditions:
             parent_subject = self.subjects[ref.parent]
             return parent_subject  # type: ignore[return-value]
-        children = tuple(c.child for c in ref.conditions)
+        children = tuple(c.child.renderer(iri=False, strict=strict) for c in ref.conditions)
         key = (ref.parent, ref.conditions)
 
         def joined(values: _Values) -> list[_Object]:
@@ -188,7 +188,7 @@ class _Run:
             if index is None:
                 index = self.build_index(ref)
             found: list[_Object] = []
-            for k in _join_keys(children, values, strict):
+            for k in _join_keys(children, values):
                 found.extend(index.get(k, ()))
             return found if len(found) < 2 else list(dict.fromkeys(found))
 
@@ -198,12 +198,12 @@ class _Run:
         parent = self.by_name[ref.parent]
         strict = self.strict(parent.source)
         subject = self.subjects[parent.name]
-        parents = tuple(c.parent for c in ref.conditions)
+        parents = tuple(c.parent.renderer(iri=False, strict=strict) for c in ref.conditions)
         index: dict[_JoinKey, list[ox.NamedNode]] = {}
         for record in self.records_of(parent.source):
             try:
                 nodes = subject(record.values)
-                keys = _join_keys(parents, record.values, strict) if nodes else []
+                keys = _join_keys(parents, record.values) if nodes else []
             except (MissingField, BadValue, _BadIri) as exc:
                 raise self.located(exc, record) from exc
             for k in keys:
@@ -233,7 +233,8 @@ class _Run:
                         _apply(plan, values, triples)
                 except (MissingField, BadValue, _BadIri) as exc:
                     raise self.located(exc, record) from exc
-                yield MappedRecord(record.locator, tuple(dict.fromkeys(triples)))
+                unique = tuple(dict.fromkeys(triples)) if len(triples) > 1 else tuple(triples)
+                yield MappedRecord(record.locator, unique)
 
     def located(self, exc: MissingField | BadValue | _BadIri, record: Record) -> MappingError:
         details = {"source": self.source_name}
@@ -283,10 +284,11 @@ def _apply(plan: _Plan, values: _Values, out: list[ox.Triple]) -> None:
             objects = [o for make in makers for o in make(values)]
         if not objects:
             continue
-        for s in subjects:
-            for p in predicates:
-                for o in objects:
-                    out.append(triple(s, p, o))
+        if len(subjects) == 1 and len(predicates) == 1:
+            s, p = subjects[0], predicates[0]
+            out.extend([triple(s, p, o) for o in objects])
+        else:
+            out.extend([triple(s, p, o) for s in subjects for p in predicates for o in objects])
 
 
 def map_records(doc: MappingDocument, fetch: Fetch, *, source_name: str) -> Iterator[MappedRecord]:

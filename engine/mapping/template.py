@@ -257,6 +257,45 @@ class Template:
             results = grown
         return ["".join(r) for r in results]
 
+    def renderer(self, *, iri: bool, strict: bool) -> Callable[[Mapping[str, object]], list[str]]:
+        """A function equal to ``render`` with these options, specialised for speed.
+
+        Built once per template by the mapper: it reads plain string fields directly and
+        falls back to :meth:`render` for anything else (lists, other types, missing fields).
+        """
+        parts = self.parts
+        slow = self.render
+        if not self.references:
+            constant = [self.text]
+            return lambda _record: constant
+        if len(parts) == 1:
+            ref = self.references[0]
+            name = ref.name
+
+            def lone(record: Mapping[str, object]) -> list[str]:
+                value = record.get(name)
+                if type(value) is str:
+                    return [value] if value else []
+                return ref.values(record, strict=strict)
+
+            return lone
+        skeleton = [p if isinstance(p, str) else "" for p in parts]
+        slots = tuple((i, p.name) for i, p in enumerate(parts) if isinstance(p, Reference))
+        encode = iri_safe if iri else None
+
+        def joined(record: Mapping[str, object]) -> list[str]:
+            pieces = skeleton.copy()
+            for index, name in slots:
+                value = record.get(name)
+                if type(value) is not str:
+                    return slow(record, iri=iri, strict=strict)
+                if not value:
+                    return []
+                pieces[index] = encode(value) if encode is not None else value
+            return ["".join(pieces)]
+
+        return joined
+
     def sample(self, filler: str = "x") -> str:
         """The template with every reference replaced by ``filler``, to check its shape."""
         return "".join(p if isinstance(p, str) else filler for p in self.parts)
