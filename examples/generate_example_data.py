@@ -88,22 +88,29 @@ STAFF_ROLES: Final = {
     "DATA": ("DS", "DE"),
 }
 HEAD_ROLES: Final = {"FIN": "CFO", "SEC": "CISO", "LEG": "GC"}
+# fmt: off
 FIRST_NAMES: Final = (
-    "Aisha Alejandro Amelia Anders Anjali Astrid Benedikt Bianca Carlos Chiara Chloe Daniel "
-    "Dmitri Elena Emeka Emma Fatima Felix Freya Gabriel Grace Hana Hannah Hugo Ines Isaac "
-    "Ivana Jakob James Jana Javier Joanna Jonas Julia Kai Kamala Karim Katarzyna Laila Lars "
-    "Leon Lucia Luca Magnus Maria Mateo Maya Mei Mikael Nadia Niamh Nikolai Noah Olga Omar "
-    "Oscar Paula Pedro Priya Rafael Rania Ruth Samir Sara Sebastian Sofia Soren Tariq Thea "
-    "Tomas Ursula Valentina Viktor Wei Yusuf Zara Zofia"
-).split()
+    "Aisha", "Alejandro", "Amelia", "Anders", "Anjali", "Astrid", "Benedikt", "Bianca",
+    "Carlos", "Chiara", "Chloe", "Daniel", "Dmitri", "Elena", "Emeka", "Emma", "Fatima",
+    "Felix", "Freya", "Gabriel", "Grace", "Hana", "Hannah", "Hugo", "Ines", "Isaac", "Ivana",
+    "Jakob", "James", "Jana", "Javier", "Joanna", "Jonas", "Julia", "Kai", "Kamala", "Karim",
+    "Katarzyna", "Laila", "Lars", "Leon", "Lucia", "Luca", "Magnus", "Maria", "Mateo", "Maya",
+    "Mei", "Mikael", "Nadia", "Niamh", "Nikolai", "Noah", "Olga", "Omar", "Oscar", "Paula",
+    "Pedro", "Priya", "Rafael", "Rania", "Ruth", "Samir", "Sara", "Sebastian", "Sofia",
+    "Soren", "Tariq", "Thea", "Tomas", "Ursula", "Valentina", "Viktor", "Wei", "Yusuf", "Zara",
+    "Zofia",
+)
 LAST_NAMES: Final = (
-    "Abbott Achebe Andersen Bauer Becker Bianchi Brennan Castillo Chen Costa Dahl Dubois "
-    "Duarte Eriksen Fischer Fitzgerald Fontaine Garcia Gallagher Hansen Hartmann Haddad "
-    "Ibrahim Ivanova Jansen Jensen Kaur Keller Kowalski Kumar Lambert Larsen Lindqvist "
-    "Lopez Moreau Muller Murphy Nakamura Nielsen Novak Okafor Olsen Oyelaran Petrov "
-    "Popescu Quinn Rahman Rossi Sato Schmidt Silva Singh Sorensen Suzuki Tanaka Torres "
-    "Van Dijk Varga Vogel Wagner Walsh Weber Wojcik Yilmaz Zhang Ziegler"
-).split()
+    "Abbott", "Achebe", "Andersen", "Bauer", "Becker", "Bianchi", "Brennan", "Castillo",
+    "Chen", "Costa", "Dahl", "Dubois", "Duarte", "Eriksen", "Fischer", "Fitzgerald",
+    "Fontaine", "Garcia", "Gallagher", "Hansen", "Hartmann", "Haddad", "Ibrahim", "Ivanova",
+    "Jansen", "Jensen", "Kaur", "Keller", "Kowalski", "Kumar", "Lambert", "Larsen",
+    "Lindqvist", "Lopez", "Moreau", "Muller", "Murphy", "Nakamura", "Nielsen", "Novak",
+    "Okafor", "Olsen", "Oyelaran", "Petrov", "Popescu", "Quinn", "Rahman", "Rossi", "Sato",
+    "Schmidt", "Silva", "Singh", "Sorensen", "Suzuki", "Tanaka", "Torres", "Van Dijk", "Varga",
+    "Vogel", "Wagner", "Walsh", "Weber", "Wojcik", "Yilmaz", "Zhang", "Ziegler",
+)
+# fmt: on
 REGIONS: Final = (
     ("EU", "European Union"),
     ("UK", "United Kingdom"),
@@ -204,6 +211,7 @@ class VendorSpec:
 
 
 _V = VendorSpec
+# fmt: off
 VENDORS: Final = (
     _V("V001", "Northwind Payroll Services", "GB", "critical",
        (("DA-002", "payroll"), ("DA-001", "payroll")), risk="38"),
@@ -287,10 +295,19 @@ OUT_OF_REGION: Final = (
     ("V033", "DA-005", "customer-support", "US"),
     ("V008", "DA-022", "backup", "US"),
 )
+# fmt: on
 RISK_RANGES: Final = {"low": (5, 30), "medium": (20, 55), "high": (40, 75), "critical": (30, 70)}
 CSV_COLUMNS: Final = (
-    "vendor_id", "name", "criticality", "soc2_expiry", "iso27001_expiry", "last_audit_date",
-    "risk_score", "contract_owner", "parent_vendor", "country",
+    "vendor_id",
+    "name",
+    "criticality",
+    "soc2_expiry",
+    "iso27001_expiry",
+    "last_audit_date",
+    "risk_score",
+    "contract_owner",
+    "parent_vendor",
+    "country",
 )
 
 
@@ -424,7 +441,11 @@ def _break_hr(people: list[Employee], rng: random.Random) -> list[Employee]:
     i = rng.choice(staff)
     broken = people[i]
     people[i] = Employee(
-        broken.employee_id, broken.full_name, broken.email, "MKTG", broken.role_id,
+        broken.employee_id,
+        broken.full_name,
+        broken.email,
+        "MKTG",
+        broken.role_id,
         broken.manager_id,
     )
     return people
@@ -481,17 +502,46 @@ def _relationships(rng: random.Random) -> list[dict[str, object]]:
     for vendor, asset, process, region in planned:
         started = _day(rng, date(2019, 1, 1), date(2026, 10, 31)).isoformat()
         items.append(
-            {"id": f"P-{len(items) + 1:04d}", "vendor": vendor, "asset": asset,
-             "process": process, "region": region, "started": started}
+            {
+                "id": f"P-{len(items) + 1:04d}",
+                "vendor": vendor,
+                "asset": asset,
+                "process": process,
+                "region": region,
+                "started": started,
+            }
         )
     # --- broken on purpose (see data/README.md) ---
     n = len(items)
-    items.append({"id": f"P-{n + 1:04d}", "vendor": "V999", "asset": "DA-004",
-                  "process": "marketing", "region": "EU", "started": "2025-04-01"})
-    items.append({"id": f"P-{n + 2:04d}", "vendor": "V013", "asset": "DA-012",
-                  "process": "identity-verification", "started": "2025-07-15"})
-    items.append({"id": f"P-{n + 3:04d}", "vendor": "V026", "asset": "DA-019",
-                  "process": "finance", "region": "UK", "started": 20250315})
+    items.append(
+        {
+            "id": f"P-{n + 1:04d}",
+            "vendor": "V999",
+            "asset": "DA-004",
+            "process": "marketing",
+            "region": "EU",
+            "started": "2025-04-01",
+        }
+    )
+    items.append(
+        {
+            "id": f"P-{n + 2:04d}",
+            "vendor": "V013",
+            "asset": "DA-012",
+            "process": "identity-verification",
+            "started": "2025-07-15",
+        }
+    )
+    items.append(
+        {
+            "id": f"P-{n + 3:04d}",
+            "vendor": "V026",
+            "asset": "DA-019",
+            "process": "finance",
+            "region": "UK",
+            "started": 20250315,
+        }
+    )
     return items
 
 
