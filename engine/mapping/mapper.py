@@ -50,8 +50,8 @@ Fetch = Callable[[LogicalSource], Iterable[Record]]
 
 _Values = Mapping[str, object]
 _Object = ox.NamedNode | ox.Literal
-_TermMaker = Callable[[_Values], list[_Object]]
-_SubjectMaker = Callable[[_Values], list[ox.NamedNode]]
+_TermMaker = Callable[[_Values], Sequence[_Object]]
+_SubjectMaker = Callable[[_Values], Sequence[ox.NamedNode]]
 _JoinKey = tuple[str, ...]
 _Renderer = Callable[[_Values], list[str]]
 
@@ -170,7 +170,7 @@ class _Run:
                 elif o.constant is not None:
                     makers.append(_constant_maker(o.constant))
                 elif o.term_type is TermType.IRI:
-                    makers.append(_iri_maker(o.template, strict))  # type: ignore[arg-type]
+                    makers.append(_iri_maker(o.template, strict))
                 else:
                     makers.append(_literal_maker(o, strict))
             pos.append((po.predicates, tuple(makers)))
@@ -178,8 +178,7 @@ class _Run:
 
     def join_maker(self, ref: RefObjectMap, strict: bool) -> _TermMaker:
         if not ref.conditions:
-            parent_subject = self.subjects[ref.parent]
-            return parent_subject  # type: ignore[return-value]
+            return self.subjects[ref.parent]
         children = tuple(c.child.renderer(iri=False, strict=strict) for c in ref.conditions)
         key = (ref.parent, ref.conditions)
 
@@ -199,7 +198,7 @@ class _Run:
         strict = self.strict(parent.source)
         subject = self.subjects[parent.name]
         parents = tuple(c.parent.renderer(iri=False, strict=strict) for c in ref.conditions)
-        index: dict[_JoinKey, list[ox.NamedNode]] = {}
+        buckets: dict[_JoinKey, dict[ox.NamedNode, None]] = {}
         for record in self.records_of(parent.source):
             try:
                 nodes = subject(record.values)
@@ -207,8 +206,8 @@ class _Run:
             except (MissingField, BadValue, _BadIri) as exc:
                 raise self.located(exc, record) from exc
             for k in keys:
-                bucket = index.setdefault(k, [])
-                bucket.extend(n for n in nodes if n not in bucket)
+                buckets.setdefault(k, {}).update(dict.fromkeys(nodes))
+        index = {k: list(nodes) for k, nodes in buckets.items()}
         self.indexes[(ref.parent, ref.conditions)] = index
         return index
 
