@@ -199,7 +199,7 @@ class CsvConnector:
                     )
                     yield Record(locator=locator, values=values)
             except csv.Error as exc:
-                raise self._malformed(file, reader.line_num, exc) from exc
+                raise self._malformed(file, last_line + 1, exc) from exc
             except UnicodeDecodeError as exc:
                 raise self._undecodable(file, reader.line_num, exc) from exc
 
