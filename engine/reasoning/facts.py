@@ -13,6 +13,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import clingo
 
@@ -62,6 +63,11 @@ class FactSet:
             raise SolveError(f"fixture facts do not parse: {detail}") from exc
         atoms = [a.symbol for a in ctl.symbolic_atoms if a.is_fact]
         return cls.from_groups({"fixture": atoms})
+
+    @cached_property
+    def atom_set(self) -> frozenset[clingo.Symbol]:
+        """The atoms as a set, for membership tests."""
+        return frozenset(self.atoms)
 
     def text(self, signatures: frozenset[tuple[str, int]] | None = None) -> str:
         """The facts as program text (one ``atom.`` a line), optionally only these predicates."""

@@ -31,6 +31,11 @@ class Request:
             out.append(clingo.Function("proposed", [self.proposed]))
         return tuple(out)
 
+    def given(self) -> tuple[clingo.Symbol, ...]:
+        """Every atom the request makes true: the inputs plus ``now(T)``."""
+        now = () if self.now is None else (clingo.Function("now", [clingo.Number(self.now)]),)
+        return self.inputs() + now
+
     def param_values(self) -> dict[str, str | int | bool]:
         """The parameters as plain JSON values."""
         out: dict[str, str | int | bool] = {}

@@ -1,0 +1,342 @@
+"""Proof DAGs from traced rule instances: well-founded, acyclic, shared, rendered three ways.
+
+The solver records each ground instance whose body held as a ``__fired`` atom (see
+``transform``). ``build_proofs`` turns those into supports: facts and request inputs are level
+0; an instance is justified at level k when all its positive body atoms are justified below k;
+each atom's support is its lowest-level instance (ties: the first in clingo's symbol order).
+Supports therefore never loop, also for recursive rules. Only atoms reachable from the roots
+(actions, denials, escalations, findings) become nodes. A node's id is a hash of its content,
+so identical subproofs are one node.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, is_dataclass
+from typing import Annotated, Any, Literal
+
+import clingo
+from clingo import ast
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.reasoning.astutil import NotGround, evaluate, render, substitute
+from engine.reasoning.transform import Program, TracedElement
+
+Resolver = Callable[[clingo.Symbol], object | None]
+LabelOf = Callable[[clingo.Symbol], str | None]
+FactSource = Literal["kg", "request", "unsupported"]
+_PLACEHOLDER = re.compile(r"\{([A-Z_][A-Za-z0-9_']*)\}")
+
+
+class FactNode(BaseModel):
+    """A leaf: a KG fact (with its origin: triple, graph, batch, record) or a request input."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    kind: Literal["fact"] = "fact"
+    id: str
+    atom: str
+    source: FactSource
+    origin: Any = None
+
+
+class RuleNode(BaseModel):
+    """A ground rule instance: which rule, where, its label, and the conditions that held."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    kind: Literal["rule"] = "rule"
+    id: str
+    rule_id: str
+    file: str
+    line: int
+    label: str
+    head: str
+    children: tuple[str, ...]
+    negative: tuple[str, ...] = ()
+    comparisons: tuple[str, ...] = ()
+    aggregates: tuple[str, ...] = ()
+
+
+ProofNode = Annotated[FactNode | RuleNode, Field(discriminator="kind")]
+
+
+class ProofGraph(BaseModel):
+    """Roots (atom text → node id) and the nodes of a proof DAG."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    roots: dict[str, str]
+    nodes: dict[str, ProofNode]
+
+    def to_json(self) -> str:
+        """Stable JSON: sorted keys, two-space indent."""
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, indent=2)
+
+    def subgraph(self, atom: str) -> ProofGraph:
+        """The proof of one root atom only."""
+        root = self.roots[atom]
+        keep: dict[str, ProofNode] = {}
+        stack = [root]
+        while stack:
+            nid = stack.pop()
+            if nid in keep:
+                continue
+            node = self.nodes[nid]
+            keep[nid] = node
+            if isinstance(node, RuleNode):
+                stack.extend(node.children)
+        return ProofGraph(roots={atom: root}, nodes=dict(sorted(keep.items())))
+
+    def to_text(self) -> str:
+        """An indented tree; a node shared by several parents is printed once, then cited."""
+        lines: list[str] = []
+        seen: set[str] = set()
+        for atom, root in sorted(self.roots.items()):
+            lines.append(atom)
+            stack: list[tuple[str, str, bool]] = [(root, "", True)]
+            while stack:
+                nid, prefix, last = stack.pop()
+                node = self.nodes[nid]
+                branch = "└─ " if last else "├─ "
+                ref = nid[:8]
+                if nid in seen:
+                    lines.append(f"{prefix}{branch}{_title(node)} (see #{ref})")
+                    continue
+                seen.add(nid)
+                lines.append(f"{prefix}{branch}{_title(node)} #{ref}")
+                if not isinstance(node, RuleNode):
+                    continue
+                inner = prefix + ("   " if last else "│  ")
+                conds = [f"✓ {c}" for c in (*node.negative, *node.comparisons, *node.aggregates)]
+                items: list[tuple[str, str | None]] = [(c, None) for c in conds]
+                items += [("", child) for child in node.children]
+                pushed: list[tuple[str, str, bool]] = []
+                for pos, (text, child) in enumerate(items):
+                    is_last = pos == len(items) - 1
+                    if child is None:
+                        lines.append(f"{inner}{'└─ ' if is_last else '├─ '}{text}")
+                    else:
+                        pushed.append((child, inner, is_last))
+                stack.extend(reversed(pushed))
+        return "\n".join(lines) + "\n"
+
+    def to_dot(self) -> str:
+        """Graphviz DOT: rule instances as boxes, facts as ellipses, edges to what they use."""
+        out = ["digraph proof {", "  rankdir=TB;", '  node [fontname="Helvetica"];']
+        for nid, node in sorted(self.nodes.items()):
+            shape = "box" if isinstance(node, RuleNode) else "ellipse"
+            out.append(f'  "{nid}" [shape={shape}, label={_dot_string(_title(node))}];')
+        for nid, node in sorted(self.nodes.items()):
+            if isinstance(node, RuleNode):
+                out += [f'  "{nid}" -> "{child}";' for child in node.children]
+        for atom, nid in sorted(self.roots.items()):
+            out.append(f'  "root:{atom}" [shape=plaintext, label={_dot_string(atom)}];')
+            out.append(f'  "root:{atom}" -> "{nid}";')
+        out.append("}")
+        return "\n".join(out) + "\n"
+
+
+def _title(node: FactNode | RuleNode) -> str:
+    if isinstance(node, RuleNode):
+        return f"{node.head} ← {node.label} [{node.rule_id} {node.file}:{node.line}]"
+    origin = "" if node.origin is None else f" from {json.dumps(node.origin, sort_keys=True)}"
+    return f"{node.atom} [{node.source} fact{origin}]"
+
+
+def _dot_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@dataclass(frozen=True)
+class _Instance:
+    traced: TracedElement
+    binding: dict[str, clingo.Symbol]
+    head: clingo.Symbol
+    positive: tuple[clingo.Symbol, ...]
+
+
+def build_proofs(
+    program: Program,
+    fired: Sequence[clingo.Symbol],
+    *,
+    facts: Collection[clingo.Symbol],
+    inputs: Iterable[clingo.Symbol],
+    roots: Iterable[clingo.Symbol],
+    origin: Resolver | None = None,
+    label_of: LabelOf | None = None,
+) -> ProofGraph:
+    """The proof DAG of ``roots`` from the fired instances of one answer set."""
+    inputs = frozenset(inputs)
+    instances = [_instance(program, f) for f in fired]
+    usable = [i for i in instances if i is not None]
+    support = _supports(usable, facts, inputs)
+    nodes: dict[str, FactNode | RuleNode] = {}
+    ids: dict[clingo.Symbol, str] = {}
+    order = _needed(roots, support, usable)
+    for atom in order:
+        k = support.get(atom)
+        if k is None:
+            source: FactSource = (
+                "request" if atom in inputs else "kg" if atom in facts else "unsupported"
+            )
+            value = _jsonable(origin(atom)) if origin is not None and source == "kg" else None
+            content: dict[str, Any] = {"atom": str(atom), "source": source, "origin": value}
+            nid = _hash("fact", content)
+            nodes[nid] = FactNode(id=nid, **content)
+        else:
+            inst = usable[k]
+            content = _rule_content(inst, ids, label_of)
+            nid = _hash("rule", content)
+            nodes[nid] = RuleNode(id=nid, **content)
+        ids[atom] = nid
+    root_ids = {str(r): ids[r] for r in sorted(set(roots)) if r in ids}
+    return ProofGraph(roots=dict(sorted(root_ids.items())), nodes=dict(sorted(nodes.items())))
+
+
+def _instance(program: Program, fired: clingo.Symbol) -> _Instance | None:
+    idx, element, values = fired.arguments
+    traced = program.traced.get((idx.number, element.number))
+    if traced is None or traced.head is None:
+        return None
+    binding = dict(zip(traced.variables, values.arguments, strict=True))
+    try:
+        head = evaluate(traced.head.atom, binding)
+        positive = []
+        for lit in traced.body:
+            if (
+                lit.ast_type == ast.ASTType.Literal
+                and lit.sign == ast.Sign.NoSign
+                and lit.atom.ast_type == ast.ASTType.SymbolicAtom
+            ):
+                positive.append(evaluate(lit.atom, binding))
+    except NotGround:
+        return None
+    return _Instance(traced, binding, head, tuple(dict.fromkeys(positive)))
+
+
+def _supports(
+    instances: Sequence[_Instance], facts: Collection[clingo.Symbol], inputs: Collection[clingo.Symbol]
+) -> dict[clingo.Symbol, int]:
+    """Each derived atom's lowest-level supporting instance (a well-founded choice)."""
+    def given(atom: clingo.Symbol) -> bool:
+        return atom in facts or atom in inputs
+
+    justified: set[clingo.Symbol] = set()
+    remaining: list[int] = []
+    watch: dict[clingo.Symbol, list[int]] = {}
+    current: list[int] = []
+    for k, inst in enumerate(instances):
+        waiting = [a for a in inst.positive if not given(a)]
+        remaining.append(len(waiting))
+        for a in waiting:
+            watch.setdefault(a, []).append(k)
+        if not waiting:
+            current.append(k)
+    support: dict[clingo.Symbol, int] = {}
+    while current:
+        newly: dict[clingo.Symbol, int] = {}
+        for k in sorted(current):
+            head = instances[k].head
+            if head not in justified and head not in newly and not given(head):
+                newly[head] = k
+        current = []
+        for head, k in newly.items():
+            justified.add(head)
+            support[head] = k
+            for waiting in watch.get(head, ()):
+                remaining[waiting] -= 1
+                if remaining[waiting] == 0:
+                    current.append(waiting)
+    return support
+
+
+def _needed(
+    roots: Iterable[clingo.Symbol], support: Mapping[clingo.Symbol, int], instances: Sequence[_Instance]
+) -> list[clingo.Symbol]:
+    """Atoms reachable from the roots, children before parents (post-order, no recursion)."""
+    order: list[clingo.Symbol] = []
+    done: set[clingo.Symbol] = set()
+    for root in sorted(set(roots)):
+        stack: list[tuple[clingo.Symbol, bool]] = [(root, False)]
+        while stack:
+            atom, expanded = stack.pop()
+            if expanded:
+                if atom not in done:
+                    done.add(atom)
+                    order.append(atom)
+                continue
+            if atom in done:
+                continue
+            stack.append((atom, True))
+            k = support.get(atom)
+            if k is not None:
+                stack.extend((c, False) for c in reversed(instances[k].positive) if c not in done)
+    return order
+
+
+def _rule_content(
+    inst: _Instance, ids: Mapping[clingo.Symbol, str], label_of: LabelOf | None
+) -> dict[str, Any]:
+    rule = inst.traced.rule
+    negative: list[str] = []
+    comparisons: list[str] = []
+    aggregates: list[str] = []
+    for lit in inst.traced.body:
+        if lit.ast_type == ast.ASTType.Literal:
+            kind = lit.atom.ast_type
+            if kind == ast.ASTType.SymbolicAtom:
+                if lit.sign != ast.Sign.NoSign:
+                    negative.append(str(substitute(lit, inst.binding)))
+            elif kind == ast.ASTType.Comparison:
+                comparisons.append(str(substitute(lit, inst.binding)))
+            elif kind != ast.ASTType.BooleanConstant:
+                aggregates.append(str(substitute(lit, inst.binding)))
+        else:
+            aggregates.append(str(substitute(lit, inst.binding)))
+    return {
+        "rule_id": rule.id,
+        "file": rule.file,
+        "line": rule.line,
+        "label": _label(inst, label_of),
+        "head": str(inst.head),
+        "children": tuple(ids[a] for a in inst.positive),
+        "negative": tuple(negative),
+        "comparisons": tuple(comparisons),
+        "aggregates": tuple(aggregates),
+    }
+
+
+def _label(inst: _Instance, label_of: LabelOf | None) -> str:
+    template = inst.traced.rule.label
+
+    def show(sym: clingo.Symbol) -> str:
+        named = label_of(sym) if label_of is not None else None
+        return named if named is not None else render(sym)
+
+    if template is None:
+        body = ", ".join(str(substitute(lit, inst.binding)) for lit in inst.traced.body)
+        return f"{inst.head} :- {body}" if body else str(inst.head)
+    return _PLACEHOLDER.sub(
+        lambda m: show(inst.binding[m.group(1)]) if m.group(1) in inst.binding else m.group(0),
+        template,
+    )
+
+
+def _jsonable(value: object) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if is_dataclass(value) and not isinstance(value, type):
+        return json.loads(json.dumps(asdict(value), default=str, sort_keys=True))
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return str(value)
+
+
+def _hash(kind: str, content: Mapping[str, Any]) -> str:
+    text = json.dumps({"kind": kind, **content}, sort_keys=True, default=list)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -1,0 +1,155 @@
+"""The reasoning facade: plan a goal, decide a proposed action, explain why not, explain UNSAT.
+
+>>> import clingo
+>>> from engine.reasoning.rules import rules_from_texts
+>>> rules = rules_from_texts({"rules/r.lp": '''
+... % @goal tidy "remove stale accounts"
+... % @action disable(A: iri)
+... % @rule stale "account {A} is stale"
+... action(disable(A)) :- request(tidy), stale(A).
+... '''})
+>>> facts = FactSet.from_groups({"stale/1": [clingo.Function("stale", [clingo.String("acme:u1")])]})
+>>> plan = Reasoner(rules).plan(facts, "tidy", now=19000)
+>>> [(a.action, a.decision.kind) for a in plan.actions]
+[('disable("acme:u1")', 'allow')]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import clingo
+
+from engine.errors import SolveError
+from engine.reasoning.conflict import Conflict, minimal_conflict
+from engine.reasoning.facts import FactSet
+from engine.reasoning.plan import Plan, assemble_plan
+from engine.reasoning.proof import LabelOf, ProofGraph, Resolver, build_proofs
+from engine.reasoning.request import Request, decide_request, plan_request
+from engine.reasoning.rules import RuleSet
+from engine.reasoning.solve import Answer, Solver
+from engine.reasoning.transform import FINDINGS, TraceScope
+from engine.reasoning.whynot import WhyNot, why_not
+
+
+class Reasoner:
+    """Plans, decisions and explanations over one RuleSet (thread-safe; controls are cached)."""
+
+    def __init__(
+        self,
+        rules: RuleSet,
+        *,
+        time_limit: float = 10.0,
+        cache_size: int = 4,
+        seed: int = 0,
+        trace: TraceScope = TraceScope.OUTPUTS,
+    ) -> None:
+        self.rules = rules
+        self.solver = Solver(
+            rules, time_limit=time_limit, cache_size=cache_size, seed=seed, trace=trace
+        )
+
+    def plan(
+        self,
+        facts: FactSet,
+        goal: str,
+        params: Mapping[str, object] | None = None,
+        *,
+        now: int | None,
+        origin: Resolver | None = None,
+        label_of: LabelOf | None = None,
+        proofs: bool = True,
+        findings: bool = True,
+    ) -> Plan:
+        """The optimal plan for ``goal``; SolveError(code="no_plan") with the minimal conflict."""
+        request = plan_request(self.rules, goal, params, now=now)
+        return self.run(facts, request, origin=origin, label_of=label_of, proofs=proofs,
+                        findings=findings)
+
+    def decide(
+        self,
+        facts: FactSet,
+        action: clingo.Symbol,
+        params: Mapping[str, object] | None = None,
+        *,
+        now: int | None,
+        origin: Resolver | None = None,
+        label_of: LabelOf | None = None,
+    ) -> Plan:
+        """Decide one proposed action without planning: a Plan holding just that action."""
+        request = decide_request(self.rules, action, params, now=now)
+        return self.run(facts, request, origin=origin, label_of=label_of, proofs=True,
+                        findings=False)
+
+    def run(
+        self,
+        facts: FactSet,
+        request: Request,
+        *,
+        origin: Resolver | None = None,
+        label_of: LabelOf | None = None,
+        proofs: bool = True,
+        findings: bool = True,
+    ) -> Plan:
+        """Solve a prepared request and assemble its Plan."""
+        answer = self.solver.solve(facts, request)
+        if not answer.satisfiable:
+            conflict = minimal_conflict(self.solver, facts, request)
+            raise SolveError(
+                f"no plan satisfies the rules for goal `{request.goal}`: "
+                f"conflicting {conflict.describe()}",
+                code="no_plan",
+                details={"conflict": conflict.model_dump(mode="json")},
+            )
+        graph = (
+            self._proofs(answer, facts, request, origin, label_of, findings) if proofs else None
+        )
+        return assemble_plan(
+            request=request,
+            answer=answer,
+            rules_revision=self.rules.revision,
+            facts_revision=facts.revision,
+            proofs=graph,
+            finding_names=FINDINGS,
+        )
+
+    def _proofs(
+        self,
+        answer: Answer,
+        facts: FactSet,
+        request: Request,
+        origin: Resolver | None,
+        label_of: LabelOf | None,
+        findings: bool,
+    ) -> ProofGraph:
+        names = {"action", "deny", "escalate"} | (set(FINDINGS) if findings else set())
+        actions = {s.arguments[0] for s in answer.shown if s.name == "action"}
+        roots = [
+            s for s in answer.shown
+            if s.name in names and (s.name not in ("deny", "escalate") or s.arguments[0] in actions)
+        ]
+        return build_proofs(
+            self.solver.program, answer.fired, facts=facts.atom_set, inputs=request.given(),
+            roots=roots, origin=origin, label_of=label_of,
+        )
+
+    def why_not(
+        self,
+        facts: FactSet,
+        goal: str,
+        action: clingo.Symbol,
+        params: Mapping[str, object] | None = None,
+        *,
+        now: int | None,
+        origin: Resolver | None = None,
+        label_of: LabelOf | None = None,
+    ) -> WhyNot:
+        """Why ``action`` is not in the plan for ``goal``."""
+        request = plan_request(self.rules, goal, params, now=now)
+        return why_not(self.solver, facts, request, action, origin=origin, label_of=label_of)
+
+    def conflict(
+        self, facts: FactSet, goal: str, params: Mapping[str, object] | None = None, *, now: int | None
+    ) -> Conflict:
+        """The minimal conflicting constraints of a goal with no plan (empty if it has one)."""
+        return minimal_conflict(self.solver, facts, plan_request(self.rules, goal, params, now=now))
