@@ -1,0 +1,1 @@
+"""Scripts and entry points the tests run in child processes."""
