@@ -7,7 +7,7 @@ place and ``Function`` in another) are handled once, here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 import clingo
 from clingo import ast
@@ -15,7 +15,7 @@ from clingo import ast
 Signature = tuple[str, int]
 Binding = dict[str, clingo.Symbol]
 
-_BINOPS = {
+_BINOPS: dict[ast.BinaryOperator, Callable[[int, int], int]] = {
     ast.BinaryOperator.Plus: lambda a, b: a + b,
     ast.BinaryOperator.Minus: lambda a, b: a - b,
     ast.BinaryOperator.Multiplication: lambda a, b: a * b,
@@ -72,7 +72,10 @@ def atom_signature(atom: ast.AST) -> Signature | None:
         sym = term.symbol
         if sym.type == clingo.SymbolType.Function and sym.name:
             return (sym.name, len(sym.arguments))
-    if term.ast_type == ast.ASTType.UnaryOperation and term.operator_type == ast.UnaryOperator.Minus:
+    if (
+        term.ast_type == ast.ASTType.UnaryOperation
+        and term.operator_type == ast.UnaryOperator.Minus
+    ):
         inner = atom_signature(term.argument)
         return ("-" + inner[0], inner[1]) if inner else None
     return None
@@ -92,11 +95,11 @@ def is_positive_atom(literal: ast.AST) -> bool:
     )
 
 
-class _Substitute(ast.Transformer):  # type: ignore[misc]
+class _Substitute(ast.Transformer):
     def __init__(self, binding: Mapping[str, clingo.Symbol]) -> None:
         self.binding = binding
 
-    def visit_Variable(self, node: ast.AST) -> ast.AST:  # noqa: N802 - clingo's visitor naming
+    def visit_Variable(self, node: ast.AST) -> ast.AST:
         value = self.binding.get(node.name)
         return node if value is None else ast.SymbolicTerm(node.location, value)
 
@@ -168,7 +171,9 @@ def _match(pattern: ast.AST, value: clingo.Symbol, binding: Binding) -> bool:
             return False
         if value.name != pattern.name or len(value.arguments) != len(pattern.arguments):
             return False
-        return all(_match(p, v, binding) for p, v in zip(pattern.arguments, value.arguments, strict=True))
+        return all(
+            _match(p, v, binding) for p, v in zip(pattern.arguments, value.arguments, strict=True)
+        )
     try:
         return bool(evaluate(pattern, binding) == value)
     except NotGround:

@@ -57,7 +57,8 @@ def minimal_conflict(
         return Conflict(items=())
     inputs = [s for s in request.inputs() if s in first.core]
     constraints = [
-        i for i in sorted(solver.program.constraints)
+        i
+        for i in sorted(solver.program.constraints)
         if clingo.Function(ON, [clingo.Number(i)]) in first.core
     ]
     fixed = [s for s, _v in extra if s in first.core]
@@ -75,10 +76,15 @@ def minimal_conflict(
     items: list[ConflictItem] = []
     for c in kept_c:
         rule = solver.program.constraints[c]
-        items.append(ConflictItem(
-            kind="constraint", rule_id=rule.id, file=rule.file, line=rule.line,
-            label=rule.label if rule.label is not None else rule.text,
-        ))
+        items.append(
+            ConflictItem(
+                kind="constraint",
+                rule_id=rule.id,
+                file=rule.file,
+                line=rule.line,
+                label=rule.label if rule.label is not None else rule.text,
+            )
+        )
     items += [ConflictItem(kind="input", atom=str(i)) for i in kept_i]
     items += [ConflictItem(kind="assumption", atom=str(s)) for s in fixed]
     return Conflict(items=tuple(items))

@@ -71,8 +71,10 @@ class FactSet:
 
     def text(self, signatures: frozenset[tuple[str, int]] | None = None) -> str:
         """The facts as program text (one ``atom.`` a line), optionally only these predicates."""
-        atoms = self.atoms if signatures is None else (
-            a for a in self.atoms if (a.name, len(a.arguments)) in signatures
+        atoms = (
+            self.atoms
+            if signatures is None
+            else (a for a in self.atoms if (a.name, len(a.arguments)) in signatures)
         )
         return "".join(f"{a}.\n" for a in atoms)
 
@@ -141,11 +143,10 @@ def action_symbol(rules: RuleSet, name: str, args: Iterable[object]) -> clingo.S
     decl = _action_decl(rules, name)
     values = list(args)
     if len(values) != len(decl.args):
-        raise ParameterError(
-            f"action `{name}` takes {len(decl.args)} arguments, got {len(values)}"
-        )
+        raise ParameterError(f"action `{name}` takes {len(decl.args)} arguments, got {len(values)}")
     return clingo.Function(
-        name, [typed_value(f"{name}.{var}", t, v) for (var, t), v in zip(decl.args, values, strict=True)]
+        name,
+        [typed_value(f"{name}.{var}", t, v) for (var, t), v in zip(decl.args, values, strict=True)],
     )
 
 

@@ -87,7 +87,9 @@ class Plan(_Model):
         raise KeyError(action)
 
 
-def decisions(shown: Sequence[clingo.Symbol], actions: Sequence[clingo.Symbol]) -> dict[clingo.Symbol, Decision]:
+def decisions(
+    shown: Sequence[clingo.Symbol], actions: Sequence[clingo.Symbol]
+) -> dict[clingo.Symbol, Decision]:
     """Apply deny > escalate > allow to each action from the shown deny/escalate atoms."""
     denies: dict[clingo.Symbol, list[str]] = {}
     escalations: dict[clingo.Symbol, list[tuple[str, str]]] = {}
@@ -105,7 +107,9 @@ def decisions(shown: Sequence[clingo.Symbol], actions: Sequence[clingo.Symbol]) 
             pairs = sorted(set(escalations[action]))
             roles = tuple(sorted({r for r, _ in pairs}))
             out[action] = Decision(
-                kind="escalate", role=roles[0], roles=roles,
+                kind="escalate",
+                role=roles[0],
+                roles=roles,
                 reasons=tuple(dict.fromkeys(reason for _r, reason in pairs)),
             )
         else:
@@ -136,7 +140,9 @@ def order_actions(
                 heapq.heappush(heap, (str(s), s))
     if len(order) < len(actions):
         stuck = sorted(str(a) for a in actions if a not in set(order))
-        raise SolveError(f"after/2 orders actions in a cycle through `{stuck[0]}`", code="order_cycle")
+        raise SolveError(
+            f"after/2 orders actions in a cycle through `{stuck[0]}`", code="order_cycle"
+        )
     return order
 
 
@@ -173,13 +179,15 @@ def assemble_plan(
     planned = []
     for index, action in enumerate(ordered):
         before = sorted(str(b) for a, b in after if a == action and b in decided and b != a)
-        planned.append(PlannedAction(
-            index=index,
-            action=str(action),
-            after=tuple(before),
-            decision=decided[action],
-            proof=roots.get(str(clingo.Function("action", [action]))),
-        ))
+        planned.append(
+            PlannedAction(
+                index=index,
+                action=str(action),
+                after=tuple(before),
+                decision=decided[action],
+                proof=roots.get(str(clingo.Function("action", [action]))),
+            )
+        )
     return Plan(
         goal=request.goal,
         params=request.param_values(),

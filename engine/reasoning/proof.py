@@ -216,9 +216,12 @@ def _instance(program: Program, fired: clingo.Symbol) -> _Instance | None:
 
 
 def _supports(
-    instances: Sequence[_Instance], facts: Collection[clingo.Symbol], inputs: Collection[clingo.Symbol]
+    instances: Sequence[_Instance],
+    facts: Collection[clingo.Symbol],
+    inputs: Collection[clingo.Symbol],
 ) -> dict[clingo.Symbol, int]:
     """Each derived atom's lowest-level supporting instance (a well-founded choice)."""
+
     def given(atom: clingo.Symbol) -> bool:
         return atom in facts or atom in inputs
 
@@ -244,15 +247,17 @@ def _supports(
         for head, k in newly.items():
             justified.add(head)
             support[head] = k
-            for waiting in watch.get(head, ()):
-                remaining[waiting] -= 1
-                if remaining[waiting] == 0:
-                    current.append(waiting)
+            for parent in watch.get(head, ()):
+                remaining[parent] -= 1
+                if remaining[parent] == 0:
+                    current.append(parent)
     return support
 
 
 def _needed(
-    roots: Iterable[clingo.Symbol], support: Mapping[clingo.Symbol, int], instances: Sequence[_Instance]
+    roots: Iterable[clingo.Symbol],
+    support: Mapping[clingo.Symbol, int],
+    instances: Sequence[_Instance],
 ) -> list[clingo.Symbol]:
     """Atoms reachable from the roots, children before parents (post-order, no recursion)."""
     order: list[clingo.Symbol] = []

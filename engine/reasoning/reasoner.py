@@ -63,8 +63,9 @@ class Reasoner:
     ) -> Plan:
         """The optimal plan for ``goal``; SolveError(code="no_plan") with the minimal conflict."""
         request = plan_request(self.rules, goal, params, now=now)
-        return self.run(facts, request, origin=origin, label_of=label_of, proofs=proofs,
-                        findings=findings)
+        return self.run(
+            facts, request, origin=origin, label_of=label_of, proofs=proofs, findings=findings
+        )
 
     def decide(
         self,
@@ -78,8 +79,9 @@ class Reasoner:
     ) -> Plan:
         """Decide one proposed action without planning: a Plan holding just that action."""
         request = decide_request(self.rules, action, params, now=now)
-        return self.run(facts, request, origin=origin, label_of=label_of, proofs=True,
-                        findings=False)
+        return self.run(
+            facts, request, origin=origin, label_of=label_of, proofs=True, findings=False
+        )
 
     def run(
         self,
@@ -101,9 +103,7 @@ class Reasoner:
                 code="no_plan",
                 details={"conflict": conflict.model_dump(mode="json")},
             )
-        graph = (
-            self._proofs(answer, facts, request, origin, label_of, findings) if proofs else None
-        )
+        graph = self._proofs(answer, facts, request, origin, label_of, findings) if proofs else None
         return assemble_plan(
             request=request,
             answer=answer,
@@ -125,12 +125,18 @@ class Reasoner:
         names = {"action", "deny", "escalate"} | (set(FINDINGS) if findings else set())
         actions = {s.arguments[0] for s in answer.shown if s.name == "action"}
         roots = [
-            s for s in answer.shown
+            s
+            for s in answer.shown
             if s.name in names and (s.name not in ("deny", "escalate") or s.arguments[0] in actions)
         ]
         return build_proofs(
-            self.solver.program, answer.fired, facts=facts.atom_set, inputs=request.given(),
-            roots=roots, origin=origin, label_of=label_of,
+            self.solver.program,
+            answer.fired,
+            facts=facts.atom_set,
+            inputs=request.given(),
+            roots=roots,
+            origin=origin,
+            label_of=label_of,
         )
 
     def why_not(
@@ -149,7 +155,12 @@ class Reasoner:
         return why_not(self.solver, facts, request, action, origin=origin, label_of=label_of)
 
     def conflict(
-        self, facts: FactSet, goal: str, params: Mapping[str, object] | None = None, *, now: int | None
+        self,
+        facts: FactSet,
+        goal: str,
+        params: Mapping[str, object] | None = None,
+        *,
+        now: int | None,
     ) -> Conflict:
         """The minimal conflicting constraints of a goal with no plan (empty if it has one)."""
         return minimal_conflict(self.solver, facts, plan_request(self.rules, goal, params, now=now))

@@ -13,7 +13,8 @@ Annotations are comments right above a statement::
 
 Example::
 
-    >>> rs = rules_from_texts({"rules/a.lp": 'p(1).\\n% @rule r "p holds for {X}"\\nq(X) :- p(X).\\n'})
+    >>> text = 'p(1).\\n% @rule r "p holds for {X}"\\nq(X) :- p(X).\\n'
+    >>> rs = rules_from_texts({"rules/a.lp": text})
     >>> [r.id for r in rs.rules]
     ['a:1', 'r']
 """
@@ -39,7 +40,7 @@ RuleKind = Literal["rule", "choice", "constraint", "fact"]
 
 _ID = r"[A-Za-z_][A-Za-z0-9_.:-]*"
 _RULE = re.compile(rf'^%\s*@rule\s+({_ID})\s+"((?:[^"\\]|\\.)*)"\s*$')
-_GOAL = re.compile(rf'^%\s*@goal\s+([a-z_][A-Za-z0-9_]*)(?:\s+"((?:[^"\\]|\\.)*)")?\s*$')
+_GOAL = re.compile(r'^%\s*@goal\s+([a-z_][A-Za-z0-9_]*)(?:\s+"((?:[^"\\]|\\.)*)")?\s*$')
 _PARAM = re.compile(r"^%\s*@param\s+([a-z_][A-Za-z0-9_]*)\s*:\s*([a-z]+)\s*$")
 _ACTION = re.compile(r"^%\s*@action\s+([a-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*$")
 _ACTION_ARG = re.compile(r"^\s*([A-Z][A-Za-z0-9_]*)\s*:\s*([a-z]+)\s*$")
@@ -215,13 +216,15 @@ def rules_from_texts(files: Mapping[str, str]) -> RuleSet:
     )
 
 
-def clingo_messages(file: str, text: str, severity_floor: Severity = "warning") -> list[RuleMessage]:
+def clingo_messages(
+    file: str, text: str, severity_floor: Severity = "warning"
+) -> list[RuleMessage]:
     """Turn clingo logger text (``<string>:3:5-9: error: …`` plus notes) into RuleMessages."""
     out: list[RuleMessage] = []
     lines = text.strip().splitlines()
     for i, line in enumerate(lines):
         found = _CLINGO_MSG.match(line)
-        if not found or found.group(3) == "info" and severity_floor == "warning":
+        if not found or (found.group(3) == "info" and severity_floor == "warning"):
             continue
         detail = found.group(4).strip()
         extra = [x.strip() for x in lines[i + 1 :] if not _CLINGO_MSG.match(x)][:1]
@@ -356,10 +359,17 @@ def _collect(
         if node.ast_type == ast.ASTType.Program:
             if node.name != "base" or len(node.parameters):
                 loc = node.location.begin
-                messages.append(RuleMessage(
-                    name, loc.line, loc.column, "error", "program_part",
-                    f"program part `#program {node.name}` is not supported; rules belong to `base`",
-                ))
+                messages.append(
+                    RuleMessage(
+                        name,
+                        loc.line,
+                        loc.column,
+                        "error",
+                        "program_part",
+                        f"program part `#program {node.name}` is not supported; "
+                        "rules belong to `base`",
+                    )
+                )
             continue
         statements.append(Statement(name, node))
         line = node.location.begin.line
@@ -380,24 +390,30 @@ def _collect(
         else:
             rule_id = note.rule_id
         used_ids.add(rule_id)
-        rules.append(Rule(
-            index=len(rules),
-            id=rule_id,
-            file=name,
-            line=line,
-            column=node.location.begin.column,
-            label=None if note is None else note.label,
-            kind=_kind(node),
-            text=str(node),
-            statement=node,
-        ))
+        rules.append(
+            Rule(
+                index=len(rules),
+                id=rule_id,
+                file=name,
+                line=line,
+                column=node.location.begin.column,
+                label=None if note is None else note.label,
+                kind=_kind(node),
+                text=str(node),
+                statement=node,
+            )
+        )
     for note in pending:
         messages.append(_orphan(name, note))
 
 
 def _orphan(name: str, note: _RuleNote) -> RuleMessage:
     return RuleMessage(
-        name, note.line, 1, "error", "bad_annotation",
+        name,
+        note.line,
+        1,
+        "error",
+        "bad_annotation",
         f"annotation `@rule {note.rule_id}` is not followed by a rule",
     )
 
@@ -407,9 +423,15 @@ def _check_ids(rules: list[Rule], messages: list[RuleMessage]) -> None:
     for r in rules:
         if r.id in seen:
             first = seen[r.id]
-            messages.append(RuleMessage(
-                r.file, r.line, r.column, "error", "duplicate_rule_id",
-                f"rule id `{r.id}` is already used at {first.file}:{first.line}",
-            ))
+            messages.append(
+                RuleMessage(
+                    r.file,
+                    r.line,
+                    r.column,
+                    "error",
+                    "duplicate_rule_id",
+                    f"rule id `{r.id}` is already used at {first.file}:{first.line}",
+                )
+            )
         else:
             seen[r.id] = r

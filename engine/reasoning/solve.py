@@ -115,7 +115,9 @@ class Solver:
             known = grounded.control.symbolic_atoms
             missing = [s for s, v in extra if v and known[s] is None]
             extra_ok = [(s, v) for s, v in extra if known[s] is not None]
-            return self._run(grounded, reused, active_inputs, active_on, extra_ok, missing, all_atoms)
+            return self._run(
+                grounded, reused, active_inputs, active_on, extra_ok, missing, all_atoms
+            )
 
     def _run(
         self,
@@ -170,8 +172,19 @@ class Solver:
                     ctl.assign_external(sym, None)
         solve_ms = (time.perf_counter() - started) * 1000
         if not result.satisfiable:
-            return Answer(False, True, (), (), (), (), None, self._core(ctl, assumptions, core),
-                          reused, g.ground_ms, solve_ms)
+            return Answer(
+                False,
+                True,
+                (),
+                (),
+                (),
+                (),
+                None,
+                self._core(ctl, assumptions, core),
+                reused,
+                g.ground_ms,
+                solve_ms,
+            )
         shown: list[clingo.Symbol] = list(state.get("shown", []))  # type: ignore[call-overload]
         atoms = state.get("atoms")
         outputs = sorted(s for s in shown if s.name not in (FIRED, COST))
@@ -275,7 +288,9 @@ class Solver:
             "--warn=none",
         ]
 
-    def _ground(self, facts: FactSet, now: int | None, inputs: frozenset[clingo.Symbol]) -> _Grounded:
+    def _ground(
+        self, facts: FactSet, now: int | None, inputs: frozenset[clingo.Symbol]
+    ) -> _Grounded:
         started = time.perf_counter()
         messages: list[str] = []
         ctl = clingo.Control(self._options(), logger=lambda _c, m: messages.append(m))

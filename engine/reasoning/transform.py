@@ -23,7 +23,7 @@ from enum import Enum
 import clingo
 from clingo import ast
 
-from engine.reasoning.astutil import Signature, atom_signature, symbolic_atoms, variable_names, walk
+from engine.reasoning.astutil import Signature, atom_signature, symbolic_atoms, variable_names
 from engine.reasoning.rules import Rule, RuleSet
 
 OUTPUTS: frozenset[Signature] = frozenset(
@@ -88,8 +88,9 @@ def decide_rule(index: int) -> Rule:
     nodes: list[ast.AST] = []
     ast.parse_string("action(A) :- proposed(A).", nodes.append)
     node = nodes[-1]
-    return Rule(index, DECIDE_RULE_ID, _ENGINE_FILE, 1, 1, "proposed action {A}", "rule",
-                str(node), node)
+    return Rule(
+        index, DECIDE_RULE_ID, _ENGINE_FILE, 1, 1, "proposed action {A}", "rule", str(node), node
+    )
 
 
 def head_elements(rule: Rule) -> list[tuple[ast.AST, list[ast.AST]]]:
@@ -111,7 +112,10 @@ def head_signatures(rule: Rule) -> set[Signature]:
     """Predicates a rule's head defines."""
     out: set[Signature] = set()
     for literal, _cond in head_elements(rule):
-        if literal.ast_type == ast.ASTType.Literal and literal.atom.ast_type == ast.ASTType.SymbolicAtom:
+        if (
+            literal.ast_type == ast.ASTType.Literal
+            and literal.atom.ast_type == ast.ASTType.SymbolicAtom
+        ):
             sig = atom_signature(literal.atom)
             if sig:
                 out.add(sig)
@@ -146,13 +150,13 @@ def global_variables(body: list[ast.AST]) -> set[str]:
     return out
 
 
-class _NameAnonymous(ast.Transformer):  # type: ignore[misc]
+class _NameAnonymous(ast.Transformer):
     """Name each ``_`` of a positive literal so a fired instance records its value."""
 
     def __init__(self) -> None:
         self.count = 0
 
-    def visit_Variable(self, node: ast.AST) -> ast.AST:  # noqa: N802 - clingo's visitor naming
+    def visit_Variable(self, node: ast.AST) -> ast.AST:
         if node.name != "_":
             return node
         self.count += 1
@@ -254,8 +258,3 @@ def _fired_rules(rule: Rule, traced: dict[tuple[int, int], TracedElement]) -> li
             rule, element, variables, literal, tuple(body) + tuple(condition)
         )
     return out
-
-
-def uses_anonymous(node: ast.AST) -> bool:
-    """Whether a node holds an anonymous variable (such instances record fewer values)."""
-    return any(n.ast_type == ast.ASTType.Variable and n.name == "_" for n in walk(node))

@@ -83,23 +83,28 @@ def why_not(
     target = clingo.Function("action", [action])
     base = solver.solve(facts, request, all_atoms=True)
     if not base.satisfiable:
-        return WhyNot(action=str(action), status="no_plan",
-                      conflict=minimal_conflict(solver, facts, request))
+        return WhyNot(
+            action=str(action), status="no_plan", conflict=minimal_conflict(solver, facts, request)
+        )
     atoms = frozenset(base.atoms or ())
     if target in atoms:
         return WhyNot(action=str(action), status="chosen", plan_cost=base.cost)
     forced = solver.solve(facts, request, extra=[(target, True)])
     if forced.satisfiable:
         return WhyNot(
-            action=str(action), status="not_chosen", plan_cost=base.cost,
-            cost_with_action=forced.cost, cost_difference=_difference(forced.cost, base.cost),
+            action=str(action),
+            status="not_chosen",
+            plan_cost=base.cost,
+            cost_with_action=forced.cost,
+            cost_difference=_difference(forced.cost, base.cost),
         )
     failures, offered = _explain(solver, base, atoms, target, facts, request, origin, label_of)
     if offered:
         conflict = minimal_conflict(solver, facts, request, extra=[(target, True)])
         return WhyNot(action=str(action), status="blocked", plan_cost=base.cost, conflict=conflict)
-    return WhyNot(action=str(action), status="not_derivable", failures=tuple(failures),
-                  plan_cost=base.cost)
+    return WhyNot(
+        action=str(action), status="not_derivable", failures=tuple(failures), plan_cost=base.cost
+    )
 
 
 def _difference(a: Sequence[int], b: Sequence[int]) -> tuple[int, ...]:
@@ -148,20 +153,34 @@ def _explain(
             proof = None
             if witness is not None:
                 proof = build_proofs(
-                    solver.program, base.fired, facts=facts.atom_set, inputs=request.given(),
-                    roots=[witness], origin=origin, label_of=label_of,
+                    solver.program,
+                    base.fired,
+                    facts=facts.atom_set,
+                    inputs=request.given(),
+                    roots=[witness],
+                    origin=origin,
+                    label_of=label_of,
                 )
-            failures.append(Failure(
-                rule_id=rule.id, file=rule.file, line=rule.line, label=rule.label,
-                condition=str(substitute(lit, binding)), kind=kind,
-                bindings={k: render(v) for k, v in sorted(binding.items())}, proof=proof,
-            ))
+            failures.append(
+                Failure(
+                    rule_id=rule.id,
+                    file=rule.file,
+                    line=rule.line,
+                    label=rule.label,
+                    condition=str(substitute(lit, binding)),
+                    kind=kind,
+                    bindings={k: render(v) for k, v in sorted(binding.items())},
+                    proof=proof,
+                )
+            )
     return failures, False
 
 
 def _ready(lit: ast.AST, binding: Mapping[str, clingo.Symbol]) -> bool:
-    if lit.ast_type == ast.ASTType.Literal and lit.sign == ast.Sign.NoSign and (
-        lit.atom.ast_type == ast.ASTType.SymbolicAtom
+    if (
+        lit.ast_type == ast.ASTType.Literal
+        and lit.sign == ast.Sign.NoSign
+        and (lit.atom.ast_type == ast.ASTType.SymbolicAtom)
     ):
         return True
     return variable_names(lit) <= set(binding) or _assignment(lit, binding) is not None
@@ -175,8 +194,10 @@ def _assignment(lit: ast.AST, binding: Mapping[str, clingo.Symbol]) -> tuple[str
     if len(comp.guards) != 1 or comp.guards[0].comparison != ast.ComparisonOperator.Equal:
         return None
     for var, expr in ((comp.term, comp.guards[0].term), (comp.guards[0].term, comp.term)):
-        if var.ast_type == ast.ASTType.Variable and var.name not in binding and (
-            variable_names(expr) <= set(binding)
+        if (
+            var.ast_type == ast.ASTType.Variable
+            and var.name not in binding
+            and (variable_names(expr) <= set(binding))
         ):
             return var.name, expr
     return None
@@ -212,7 +233,9 @@ def _search(
         if lit.sign == ast.Sign.NoSign:
             for candidate in index.get(sig, []) if sig else []:
                 extended = match(lit.atom, candidate, binding)
-                if extended is not None and _search(rest, extended, index, atoms, deepest, depth + 1):
+                if extended is not None and _search(
+                    rest, extended, index, atoms, deepest, depth + 1
+                ):
                     return True
             return fail("missing")
         holding = [c for c in (index.get(sig, []) if sig else []) if match(lit.atom, c, binding)]
