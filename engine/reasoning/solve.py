@@ -153,9 +153,7 @@ class Solver:
         core: list[int] = []
         started = time.perf_counter()
         try:
-            handle = ctl.solve(
-                assumptions=assumptions, on_model=on_model, on_core=core.extend, async_=True
-            )
+            handle = ctl.solve(assumptions=assumptions, on_model=on_model, async_=True)
             with handle:
                 if not handle.wait(self.time_limit):
                     handle.cancel()
@@ -164,6 +162,8 @@ class Solver:
                         code="solve_timeout",
                     )
                 result = handle.get()
+                if result.unsatisfiable:
+                    core = list(handle.core())  # on_core is not called for async solves
         finally:
             for s in inputs:
                 ctl.assign_external(s, False)
