@@ -51,7 +51,6 @@ class PrefixMap:
     bindings: Mapping[str, str]
     _by_namespace: dict[str, str] = field(init=False, repr=False, compare=False)
     _pattern: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
-    _cache: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         clean: dict[str, str] = {}
@@ -76,7 +75,6 @@ class PrefixMap:
         object.__setattr__(self, "bindings", clean)
         object.__setattr__(self, "_by_namespace", by_ns)
         object.__setattr__(self, "_pattern", pattern)
-        object.__setattr__(self, "_cache", {})
 
     @classmethod
     def standard(cls, extra: Mapping[str, str] | None = None) -> PrefixMap:
@@ -104,15 +102,6 @@ class PrefixMap:
 
     def compact(self, iri: str) -> str:
         """``prefix:local`` for the longest matching namespace, else the IRI itself."""
-        hit = self._cache.get(iri)
-        if hit is not None:
-            return hit
-        out = self._compact(iri)
-        if len(self._cache) < 1_000_000:
-            self._cache[iri] = out
-        return out
-
-    def _compact(self, iri: str) -> str:
         if self._pattern is not None:
             m = self._pattern.match(iri)
             if m is not None:

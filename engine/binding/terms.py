@@ -49,7 +49,8 @@ ArgType = Literal["iri", "string", "int", "date", "datetime", "bool"]
 RdfTerm = ox.NamedNode | ox.Literal
 """The RDF terms that become symbols (blank nodes and triple terms never do)."""
 
-WarningReason = Literal["ill_typed", "out_of_range", "unsupported"]
+WarningReason = Literal["ill_typed", "out_of_range", "unsupported", "type_mismatch"]
+"""Why a term was skipped; ``type_mismatch`` terms are loaded but differ from the range."""
 
 XSD: Final = "http://www.w3.org/2001/XMLSchema#"
 RDFS_LABEL: Final = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -104,17 +105,25 @@ class UnconvertibleTerm(ValueError):
 
 @dataclass(frozen=True, order=True)
 class TermWarning:
-    """Terms skipped for one reason and datatype, with how many and one example."""
+    """Terms skipped for one reason, datatype (and predicate), with how many and one example.
+
+    ``type_mismatch`` terms were loaded, but their type differs from the predicate's declared
+    rdfs:range (e.g. a plain string where the ontology says ``xsd:date``): rules comparing
+    them would silently compare a string with a number.
+    """
 
     reason: WarningReason
     datatype: str
     count: int
     example: str
+    predicate: str = ""
 
     def __str__(self) -> str:
+        where = f" in `{self.predicate}`" if self.predicate else ""
+        done = "loaded despite a declared range" if self.reason == "type_mismatch" else "skipped"
         return (
-            f"{self.count} {self.reason.replace('_', '-')} term(s) of `{self.datatype}` "
-            f"skipped, e.g. `{self.example}`"
+            f"{self.count} {self.reason.replace('_', ' ')} term(s) of `{self.datatype}`{where} "
+            f"{done}, e.g. `{self.example}`"
         )
 
 
@@ -251,8 +260,31 @@ def _sort_key(term: RdfTerm) -> str:
     return str(term)
 
 
+TermKind = Literal["iri", "string", "int", "date", "datetime", "bool"]
+"""What a converted term is, compared with a predicate's declared argument type."""
+
+_KIND_OF_DATATYPE: Final[dict[str, TermKind]] = {
+    **{dt: "int" for dt in INTEGER_DATATYPES},
+    DATE: "date",
+    DATETIME: "datetime",
+    DATETIME_STAMP: "datetime",
+    BOOLEAN: "bool",
+}
+
+
+def term_kind(term: RdfTerm) -> TermKind:
+    """The argument type a term converts to (``iri``, ``int``, ``date`` … or ``string``)."""
+    if isinstance(term, ox.NamedNode):
+        return "iri"
+    return _KIND_OF_DATATYPE.get(term.datatype.value, "string")
+
+
 class TermIndex:
     """Converts RDF terms to symbols and remembers the way back, with labels from the store.
+
+    Sized for million-triple graphs: per distinct term it keeps the symbol's text (what
+    ``str(symbol)`` gave) and its kind, and per text the term(s) it came from; symbols
+    themselves are rebuilt on demand (``clingo.parse_term``) instead of being held.
 
     >>> from engine.binding.prefixes import PrefixMap
     >>> index = TermIndex(prefixes=PrefixMap({"acme": "https://id.acme.example/"}))
@@ -264,71 +296,94 @@ class TermIndex:
     def __init__(self, *, prefixes: PrefixMap, store: KnowledgeStore | None = None) -> None:
         self.prefixes = prefixes
         self._store = store
-        self._symbols: dict[RdfTerm, clingo.Symbol] = {}
-        self._terms: dict[clingo.Symbol, list[RdfTerm]] = {}
-        self._labels: dict[clingo.Symbol, str] = {}
-        self._skipped: Counter[tuple[WarningReason, str]] = Counter()
-        self._examples: dict[tuple[WarningReason, str], str] = {}
+        self.entries: dict[object, tuple[str, TermKind]] = {}
+        """Term → (``str(symbol)``, kind): the fast path the fact loader reads directly."""
+        self._terms: dict[str, RdfTerm | list[RdfTerm]] = {}
+        self._labels: dict[str, str] = {}
+        self._skipped: Counter[tuple[WarningReason, str, str]] = Counter()
+        self._examples: dict[tuple[WarningReason, str, str], str] = {}
 
     def __len__(self) -> int:
-        return len(self._symbols)
+        return len(self.entries)
 
     def symbol(self, term: ox.NamedNode | ox.Literal | ox.BlankNode | ox.Triple) -> (
         clingo.Symbol | None
     ):
         """The symbol of ``term`` (remembered), or None when skipped (counted as a warning)."""
-        sym = self._symbols.get(term) if not isinstance(term, ox.BlankNode | ox.Triple) else None
-        if sym is not None:
-            return sym
         try:
             sym = term_to_symbol(term, self.prefixes)
         except UnconvertibleTerm as exc:
             self.skip(term, exc.reason)
             return None
         assert isinstance(term, ox.NamedNode | ox.Literal)
-        self.remember(term, sym)
+        if term not in self.entries:
+            self._remember(term, str(sym))
         return sym
 
-    def remember(self, term: RdfTerm, sym: clingo.Symbol) -> None:
-        """Record that ``term`` became ``sym`` (used by fast paths that convert themselves)."""
-        self._symbols[term] = sym
-        known = self._terms.get(sym)
+    def add(self, term: ox.NamedNode | ox.Literal | ox.BlankNode | ox.Triple, *,
+            predicate: str = "") -> tuple[str, TermKind] | None:
+        """Convert ``term`` and remember it: its entry, or None when skipped (and counted)."""
+        hit = self.entries.get(term)
+        if hit is not None:
+            return hit
+        try:
+            text = str(term_to_symbol(term, self.prefixes))
+        except UnconvertibleTerm as exc:
+            self.skip(term, exc.reason, predicate=predicate)
+            return None
+        assert isinstance(term, ox.NamedNode | ox.Literal)
+        return self._remember(term, text)
+
+    def _remember(self, term: RdfTerm, text: str) -> tuple[str, TermKind]:
+        entry = (text, term_kind(term))
+        self.entries[term] = entry
+        known = self._terms.get(text)
         if known is None:
-            self._terms[sym] = [term]
-        elif term not in known:
+            self._terms[text] = term
+        elif isinstance(known, list):
             known.append(term)
+        else:
+            self._terms[text] = [known, term]
+        return entry
 
     def skip(self, term: ox.NamedNode | ox.Literal | ox.BlankNode | ox.Triple,
-             reason: WarningReason) -> None:
-        """Count one skipped occurrence of ``term``."""
+             reason: WarningReason, *, predicate: str = "") -> None:
+        """Count one skipped (or, for ``type_mismatch``, suspicious) occurrence of ``term``."""
         if isinstance(term, ox.Literal):
             datatype = term.datatype.value
+        elif isinstance(term, ox.NamedNode):
+            datatype = "IRI"
         else:
             datatype = "blank node" if isinstance(term, ox.BlankNode) else "triple term"
-        key = (reason, datatype)
+        key = (reason, predicate, datatype)
         self._skipped[key] += 1
         self._examples.setdefault(key, str(term)[:200])
 
     def warnings(self) -> tuple[TermWarning, ...]:
         """Every kind of skipped term so far, with counts, sorted."""
-        return tuple(
-            sorted(
-                TermWarning(reason, datatype, count, self._examples[(reason, datatype)])
-                for (reason, datatype), count in self._skipped.items()
-            )
-        )
+        found = [
+            TermWarning(reason, datatype, count, self._examples[(reason, pred, datatype)], pred)
+            for (reason, pred, datatype), count in self._skipped.items()
+        ]
+        return tuple(sorted(found))
 
     def terms(self, symbol: clingo.Symbol) -> tuple[RdfTerm, ...]:
         """The RDF terms ``symbol`` was produced from (several: `5`^^int and `5`^^integer)."""
-        return tuple(sorted(self._terms.get(symbol, ()), key=_sort_key))
+        known = self._terms.get(str(symbol))
+        if known is None:
+            return ()
+        if isinstance(known, list):
+            return tuple(sorted(known, key=_sort_key))
+        return (known,)
 
     def label(self, symbol: clingo.Symbol) -> str:
         """A person's name for ``symbol``: rdfs:label / skos:prefLabel, else compact IRI or text."""
-        hit = self._labels.get(symbol)
+        key = str(symbol)
+        hit = self._labels.get(key)
         if hit is not None:
             return hit
         label = self._fetch_label(symbol)
-        self._labels[symbol] = label
+        self._labels[key] = label
         return label
 
     def _fetch_label(self, symbol: clingo.Symbol) -> str:
