@@ -1,0 +1,72 @@
+"""``/sparql``: the SPARQL 1.1 Protocol query operation over the knowledge graph (role ``reader``).
+
+``GET /sparql?query=…``, ``POST`` form or direct query; ``default-graph-uri`` /
+``named-graph-uri`` choose the dataset; ``Accept`` chooses the format (JSON results and Turtle
+by default). A bare ``GET /sparql`` returns the service description. Updates are refused
+(SPARQL 1.1 Protocol §2.2). See :mod:`api.sparql.evaluation` for the time and result limits.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from api.auth import require_roles
+from api.models import ErrorV1
+from api.sparql.evaluation import QueryRunner
+from api.sparql.protocol import ServiceDescriptionRequest, parse_request
+from api.sparql.service import service_description
+from engine.principals import Principal, Role
+
+router = APIRouter(tags=["sparql"])
+
+Reader = Annotated[Principal, Depends(require_roles(Role.READER))]
+
+_ERRORS: dict[int | str, dict[str, object]] = {
+    status: {"model": ErrorV1, "description": text}
+    for status, text in (
+        (400, "malformed query or request, or an update (refused)"),
+        (401, "credentials missing or wrong"),
+        (403, "the principal lacks the `reader` role"),
+        (406, "no acceptable result format"),
+        (413, "request body too large"),
+        (422, "more results than the result limit"),
+        (503, "the query ran past the time limit"),
+    )
+}
+
+
+def query_runner(request: Request) -> QueryRunner:
+    """The app's :class:`QueryRunner`."""
+    runner = request.app.state.query_runner
+    assert isinstance(runner, QueryRunner)
+    return runner
+
+
+async def _answer(request: Request, method: Literal["GET", "POST"], body: bytes) -> Response:
+    endpoint = str(request.url_for("sparql_get"))
+    accept = request.headers.get("accept")
+    parsed = parse_request(
+        method,
+        url_params=request.query_params.multi_items(),
+        content_type=request.headers.get("content-type"),
+        body=body,
+    )
+    if isinstance(parsed, ServiceDescriptionRequest):
+        answer = service_description(endpoint, accept=accept)
+    else:
+        answer = await query_runner(request).run(parsed, accept=accept, base_iri=endpoint)
+    return Response(answer.body, media_type=answer.media_type, headers={"Vary": "Accept"})
+
+
+@router.get("/sparql", name="sparql_get", responses=_ERRORS)
+async def sparql_get(request: Request, _principal: Reader) -> Response:
+    """Run ``?query=`` (or describe the service when there are no parameters)."""
+    return await _answer(request, "GET", b"")
+
+
+@router.post("/sparql", name="sparql_post", responses=_ERRORS)
+async def sparql_post(request: Request, _principal: Reader) -> Response:
+    """Run a query sent as a form (``query=``) or directly (``application/sparql-query``)."""
+    return await _answer(request, "POST", await request.body())

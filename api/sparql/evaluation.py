@@ -1,0 +1,197 @@
+"""Running a query under a time limit and a result limit, and writing its answer.
+
+The query runs in a worker thread of a small per-app pool; pyoxigraph releases the GIL while
+it evaluates, so the event loop keeps serving. Results are lazy iterators: the worker pulls
+one solution (or triple) at a time and checks the deadline and the row count between pulls.
+
+- **Time limit** (``Settings.query_timeout_s``): the caller is answered 503 ``query_timeout``
+  when the deadline passes. The engine cannot be interrupted inside one step (a sort, an
+  aggregate, the first solution of a large join): the worker thread finishes its current
+  step, sees the deadline and stops; its result is thrown away. The pool is small so that
+  runaway queries queue behind each other instead of starving the process.
+- **Result limit** (``Settings.query_result_limit``): a query with more solutions or triples is
+  refused with 422 ``result_limit_exceeded`` — results are never silently truncated; page
+  with ``LIMIT`` / ``OFFSET``.
+
+Solutions are collected, then written by pyoxigraph's own serializers (via a TSV round trip
+that is exact: TSV writes every term in N-Triples syntax), so every format is byte-identical
+to what Oxigraph itself would produce.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+import pyoxigraph as ox
+
+from api.sparql.lexer import has_dataset_clause
+from api.sparql.negotiation import BOOLEAN_OFFERS, GRAPH_OFFERS, SOLUTION_OFFERS, negotiate
+from api.sparql.protocol import QueryRequest
+from engine.errors import QueryError
+from engine.store import KnowledgeStore
+
+QUERY_TIMEOUT = "query_timeout"
+RESULT_LIMIT_EXCEEDED = "result_limit_exceeded"
+_POSITION = re.compile(r"error at 1:(\d+)")
+_MAX_MESSAGE = 240
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A serialized result and its media type."""
+
+    body: bytes
+    media_type: str
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The limits one evaluation runs under."""
+
+    deadline: float  # time.monotonic() value
+    result_limit: int
+    cancelled: threading.Event
+
+    def check(self, timeout_s: float) -> None:
+        """Raise the timeout error when the deadline passed or the caller gave up."""
+        if self.cancelled.is_set() or time.monotonic() > self.deadline:
+            raise timeout_error(timeout_s)
+
+
+def timeout_error(timeout_s: float) -> QueryError:
+    """The 503 answered when a query runs past its time limit."""
+    return QueryError(
+        f"the query ran longer than the limit of {timeout_s:g} s; narrow it or add a LIMIT",
+        code=QUERY_TIMEOUT,
+        details={"timeout_s": timeout_s},
+    )
+
+
+def _bounded(items: Iterable[T], budget: Budget, timeout_s: float) -> list[T]:
+    out: list[T] = []
+    iterator: Iterator[T] = iter(items)
+    while True:
+        budget.check(timeout_s)
+        try:
+            item = next(iterator)
+        except StopIteration:
+            return out
+        except (OSError, RuntimeError, ValueError, TypeError) as exc:
+            raise QueryError(f"the query failed while evaluating: {exc}") from exc
+        if len(out) >= budget.result_limit:
+            raise QueryError(
+                f"the query has more than {budget.result_limit} results; page through them "
+                "with LIMIT and OFFSET",
+                code=RESULT_LIMIT_EXCEEDED,
+                details={"result_limit": budget.result_limit},
+            )
+        out.append(item)
+
+
+def solutions_bytes(
+    variables: list[ox.Variable], rows: list[ox.QuerySolution], fmt: ox.QueryResultsFormat
+) -> bytes:
+    """Collected solutions written in ``fmt`` by pyoxigraph's serializer."""
+    lines = ["\t".join(f"?{v.value}" for v in variables)]
+    for row in rows:
+        cells = (row[v] for v in variables)
+        lines.append("\t".join("" if c is None else str(c) for c in cells))
+    tsv = ("\n".join(lines) + "\n").encode("utf-8")
+    if fmt == ox.QueryResultsFormat.TSV:
+        return tsv
+    parsed = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
+    assert isinstance(parsed, ox.QuerySolutions)
+    return parsed.serialize(format=fmt) or b""
+
+
+def graph_answer(triples: Iterable[ox.Triple], accept: str | None,
+                 prefixes: dict[str, str] | None = None) -> Answer:
+    """Triples in the negotiated graph format (Turtle by default)."""
+    offer = negotiate(accept, GRAPH_OFFERS)
+    body = ox.serialize(triples, format=offer.format, prefixes=prefixes)
+    return Answer(body or b"", offer.media_type)
+
+
+def evaluate(
+    store: KnowledgeStore,
+    request: QueryRequest,
+    *,
+    accept: str | None,
+    base_iri: str,
+    budget: Budget,
+    timeout_s: float,
+) -> Answer:
+    """Run one query within ``budget`` and write the answer in the negotiated format."""
+    budget.check(timeout_s)
+    prefix = f"BASE <{base_iri}> "
+    protocol = request.has_protocol_dataset
+    try:
+        result = store.query(
+            prefix + request.query,
+            default_graph=[ox.NamedNode(g) for g in request.default_graphs] if protocol else None,
+            named_graphs=[ox.NamedNode(g) for g in request.named_graphs] if protocol else None,
+            use_default_graph_as_union=not protocol and not has_dataset_clause(request.query),
+        )
+    except QueryError as exc:
+        message = _POSITION.sub(
+            lambda m: f"error at 1:{max(1, int(m.group(1)) - len(prefix))}", exc.message
+        )
+        message = " ".join(message.split())
+        if len(message) > _MAX_MESSAGE:
+            message = message[: _MAX_MESSAGE - 1] + "…"
+        raise QueryError(message, location=exc.location, details=exc.details,
+                         code=exc.code) from exc
+    if isinstance(result, ox.QueryBoolean):
+        offer = negotiate(accept, BOOLEAN_OFFERS)
+        return Answer(result.serialize(format=offer.format) or b"", offer.media_type)
+    if isinstance(result, ox.QuerySolutions):
+        results_offer = negotiate(accept, SOLUTION_OFFERS)
+        variables = list(result.variables)
+        rows = _bounded(result, budget, timeout_s)
+        return Answer(solutions_bytes(variables, rows, results_offer.format),
+                      results_offer.media_type)
+    negotiate(accept, GRAPH_OFFERS)  # refuse (406) before evaluating
+    triples = _bounded(result, budget, timeout_s)
+    return graph_answer(triples, accept)
+
+
+@dataclass
+class QueryRunner:
+    """Evaluates queries off the event loop under the app's limits."""
+
+    store: KnowledgeStore
+    executor: ThreadPoolExecutor
+    timeout_s: float
+    result_limit: int
+
+    async def run(self, request: QueryRequest, *, accept: str | None, base_iri: str) -> Answer:
+        """The answer, or QueryError (400 / 406 / 422 / 503)."""
+        budget = Budget(
+            deadline=time.monotonic() + self.timeout_s,
+            result_limit=self.result_limit,
+            cancelled=threading.Event(),
+        )
+        future = self.executor.submit(
+            evaluate,
+            self.store,
+            request,
+            accept=accept,
+            base_iri=base_iri,
+            budget=budget,
+            timeout_s=self.timeout_s,
+        )
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), timeout=self.timeout_s)
+        except TimeoutError as exc:
+            raise timeout_error(self.timeout_s) from exc
+        finally:
+            budget.cancelled.set()  # stops the worker at its next step if it still runs
