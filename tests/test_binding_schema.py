@@ -15,8 +15,10 @@ from engine.errors import OntologyError
 DATA = Path(__file__).parent / "data" / "binding"
 HEAD = """
 @prefix ex: <https://example.org/gov#> . @prefix wr: <https://w3id.org/warrant/core#> .
-@prefix owl: <http://www.w3.org/2002/07/owl#> . @prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 """
 PM = PrefixMap.standard({"ex": "https://example.org/gov#"})
 
@@ -185,14 +187,17 @@ def test_no_reserved_name_is_produced(name: str) -> None:
 
 def test_all_problems_reported_at_once() -> None:
     with pytest.raises(OntologyError) as info:
-        _schema("ex:Cost a owl:Class . ex:Now a owl:Class . ex:A a owl:Class . ex:a a rdf:Property .")
+        _schema("ex:Cost a owl:Class . ex:Now a owl:Class . ex:A a owl:Class . "
+                "ex:a a rdf:Property .")
     problems = info.value.details["problems"]
     assert len(problems) == 3
     assert "(and 2 more)" in info.value.message
 
 
 def test_override_resolves_collision() -> None:
-    schema = _schema('ex:Vendor a owl:Class . ex:vendor a owl:ObjectProperty ; wr:aspName "vendor_of" .')
+    schema = _schema(
+        'ex:Vendor a owl:Class . ex:vendor a owl:ObjectProperty ; wr:aspName "vendor_of" .'
+    )
     assert [p.signature for p in schema] == ["vendor/1", "vendor_of/2"]
 
 
