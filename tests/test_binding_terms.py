@@ -154,7 +154,7 @@ def test_labels_come_from_the_store_lazily() -> None:
 
 # --- round trips --------------------------------------------------------------------------
 
-_SAFE_CHARS = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
+_SAFE_CHARS = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
 _local = st.text(
     alphabet=st.one_of(
         st.characters(categories=("Lu", "Ll", "Lo", "Nd")),
