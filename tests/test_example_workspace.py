@@ -9,6 +9,7 @@ real pipeline quarantines exactly those records with the documented messages.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import shutil
@@ -34,6 +35,10 @@ VR = rdflib.Namespace("https://w3id.org/warrant/vendor-risk#")
 SHAPES = ("vendors", "processing", "hr")
 DATA_FILES = ("vendors.csv", "processing.json", "hr.sqlite")
 NOW = "2026-11-24"
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
 
 
 def _shapes_path(repo_root: Path, name: str) -> Path:
@@ -209,7 +214,7 @@ def test_generator_seed_changes_the_data(repo_root: Path, tmp_path: Path) -> Non
 
 
 def test_data_has_the_sizes_and_role_holders_the_readme_promises(repo_root: Path) -> None:
-    vendors = list(csv.DictReader((repo_root / "data" / "vendors.csv").open(encoding="utf-8")))
+    vendors = _csv_rows(repo_root / "data" / "vendors.csv")
     assert len(vendors) == 46
     relationships = json.loads((repo_root / "data" / "processing.json").read_text())[
         "relationships"
@@ -266,7 +271,7 @@ def _broken_records(repo_root: Path) -> list[BrokenRecord]:
 def _in_data(repo_root: Path, broken: BrokenRecord) -> bool:
     data = repo_root / "data"
     if broken.file == "vendors.csv":
-        rows = list(csv.DictReader((data / broken.file).open(encoding="utf-8")))
+        rows = _csv_rows(data / broken.file)
         [row] = [r for r in rows if r["vendor_id"] == broken.record]
         return row[broken.field] == ("" if broken.value == "(empty)" else broken.value)
     if broken.file == "processing.json":
@@ -315,7 +320,7 @@ def _locator_of(repo_root: Path, broken: BrokenRecord) -> str:
     """The record locator the connectors give a broken record (row number or primary key)."""
     data = repo_root / "data"
     if broken.file == "vendors.csv":
-        ids = [r["vendor_id"] for r in csv.DictReader((data / broken.file).open(encoding="utf-8"))]
+        ids = [r["vendor_id"] for r in _csv_rows(data / broken.file)]
         return f"data/vendors.csv#row={ids.index(broken.record) + 1}"
     if broken.file == "processing.json":
         items = json.loads((data / broken.file).read_text(encoding="utf-8"))["relationships"]
@@ -379,7 +384,7 @@ def test_ingest_loads_the_warnings_with_their_records(
     repo_root: Path, ingested: list[IngestSummary]
 ) -> None:
     by_source = {s.source: s for s in ingested}
-    vendors = list(csv.DictReader((repo_root / "data" / "vendors.csv").open(encoding="utf-8")))
+    vendors = _csv_rows(repo_root / "data" / "vendors.csv")
     broken_ids = {b.record for b in _broken_records(repo_root)}
     uncertified = [
         v
