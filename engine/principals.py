@@ -244,7 +244,7 @@ class PrincipalStore:
         """The principal of a presented API key, or CredentialError naming the claimed key id."""
         split = _split_key(presented)
         key_id, secret = split if split else (BOOTSTRAP_KEY_ID, presented)
-        actor = f"key:{key_id}"
+        actor = f"key:{key_id}" if split else "anonymous"
         with read(self.engine) as conn:
             row = _row(conn, key_id)
         if row is None:
