@@ -117,7 +117,8 @@ def _parse_file(path: Path) -> rdflib.Graph:
     try:
         graph.parse(data=data, format="turtle", publicID=path.resolve().as_uri())
     except BadSyntax as exc:
-        why = str(getattr(exc, "_why", "bad syntax")).lower()
+        why = str(getattr(exc, "_why", "bad syntax"))
+        why = why[:1].lower() + why[1:]
         raise OntologyError(
             f"turtle syntax error: {why}", location=_syntax_location(path, exc)
         ) from exc
