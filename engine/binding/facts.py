@@ -286,8 +286,7 @@ def _load_class(store: KnowledgeStore, bound: _Bound, graph_values: str, index: 
     )
     entries = index.entries
     sig = bound.predicate.signature
-    for row in _solutions(store, query):
-        s = row[0]
+    for (s,) in _solutions(store, query):
         es = entries.get(s) or index.add(s, predicate=sig)
         if es is not None:
             out.add(f"{name}({es[0]}).\n")
@@ -307,9 +306,7 @@ def _load_property(store: KnowledgeStore, bound: _Bound, graph_values: str, inde
     expected = pred.arg_types[1] if pred.declared_range is not None else None
     entries = index.entries
     add = out.add
-    for row in _solutions(store, query):
-        s = row[0]
-        o = row[1]
+    for s, o in _solutions(store, query):  # unpacking beats row[i] in pyoxigraph
         es = entries.get(s) or index.add(s, predicate=sig)
         eo = entries.get(o) or index.add(o, predicate=sig)
         if es is None or eo is None:
