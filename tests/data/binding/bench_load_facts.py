@@ -1,4 +1,6 @@
-"""Measure load_facts on a generated KG (not a test): ``python tests/data/binding/bench_load_facts.py 100000``.
+"""Measure load_facts on a generated KG (not a test).
+
+Run: ``PYTHONPATH=. python tests/data/binding/bench_load_facts.py 100000``.
 
 Generates vendors with a type, a risk score, a criticality, a sub-processor link, a last audit
 date and a name (6 triples each) in one source graph of an in-memory Oxigraph store, then
@@ -23,7 +25,8 @@ ACME = "https://id.acme.example/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 ONTOLOGY = f"""
-@prefix owl: <http://www.w3.org/2002/07/owl#> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 @prefix xsd: <{XSD}> . @prefix vr: <{VR}> .
 vr:Vendor a owl:Class . vr:CriticalityLevel a owl:Class .
 vr:riskScore a owl:DatatypeProperty ; rdfs:range xsd:integer .
@@ -62,6 +65,7 @@ def main(triples: int) -> None:
 
     t0 = time.perf_counter()
     raw = sum(1 for _ in store.raw.quads_for_pattern(None, None, None, g))
+    assert raw == len(quads)
     t1 = time.perf_counter()
     facts = load_facts(store, schema, used=used, graphs=[g], prefixes=pm, ontology=onto)
     t2 = time.perf_counter()
