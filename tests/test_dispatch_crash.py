@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -97,10 +97,10 @@ def finish(worker: subprocess.Popen[str]) -> None:
     assert '"settled": true' in out
 
 
-def wait_until(condition: object, timeout_s: float = 30.0) -> None:
+def wait_until(condition: Callable[[], bool], timeout_s: float = 30.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if callable(condition) and condition():
+        if condition():
             return
         time.sleep(0.02)
     raise AssertionError("condition not met in time")
@@ -108,7 +108,8 @@ def wait_until(condition: object, timeout_s: float = 30.0) -> None:
 
 def states(engine: Engine) -> dict[str, str]:
     with engine.connect() as conn:
-        return dict(conn.execute(sa.select(outbox.c.action_id, outbox.c.state)).all())  # type: ignore[arg-type]
+        rows = conn.execute(sa.select(outbox.c.action_id, outbox.c.state)).all()
+        return {str(r.action_id): str(r.state) for r in rows}
 
 
 def assert_exactly_once(engine: Engine, receiver: WebhookReceiver) -> None:
@@ -122,7 +123,7 @@ def assert_exactly_once(engine: Engine, receiver: WebhookReceiver) -> None:
     applied_at = {
         r.action_id: i for i, r in enumerate(requests) if r.status == 200
     }
-    first_seen = {}
+    first_seen: dict[str | None, int] = {}
     for i, r in enumerate(requests):
         first_seen.setdefault(r.action_id, i)
     for env in PLAN:
