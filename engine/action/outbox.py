@@ -31,14 +31,13 @@ Example::
 
 from __future__ import annotations
 
-import json
 import random
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine, Row
+from sqlalchemy.engine import Connection, Engine
 
 from engine.action.audit import AuditKind, AuditLog, canonical_json
 from engine.action.backoff import Clock, RetryPolicy, from_micros, to_micros
@@ -50,18 +49,28 @@ from engine.action.executors import (
     Executor,
     Outcome,
 )
+from engine.action.plan_order import (
+    after_of,
+    blocking_root,
+    eligible,
+    envelope_of,
+    hold_dependants,
+    read_dead_letters,
+    read_plan_status,
+    release,
+    states_of,
+    topological,
+)
 from engine.action.status import (
     DeadLetter,
     DispatchRecord,
     DrainReport,
     MessageState,
     PlanProgress,
-    StepStatus,
 )
 from engine.errors import ConflictError, DispatchError, Location, NotFoundError, ParameterError
 
 _CLAIM_BATCH = 20
-_OPEN = (MessageState.PENDING, MessageState.FAILED)
 
 
 class Outbox:
@@ -103,7 +112,7 @@ class Outbox:
         return self._enqueue(conn, envelopes)
 
     def _enqueue(self, conn: Connection, envelopes: Sequence[ActionEnvelope]) -> int:
-        ordered = _topological(envelopes)
+        ordered = topological(envelopes)
         at = self.clock.now()
         now_us = to_micros(at)
         new = 0
@@ -118,13 +127,13 @@ class Outbox:
                 sa.select(outbox).where(outbox.c.action_id == env.action_id)
             ).first()
             if existing is not None:
-                if _envelope(existing, self._after(conn, env.action_id)) != _normalised(env):
+                if envelope_of(existing, after_of(conn, env.action_id)) != _normalised(env):
                     raise ConflictError(
                         f"action `{env.action_id}` was already enqueued with different content",
                         location=Location(record=env.action_id),
                     )
                 continue
-            states = self._states(conn, env.after)
+            states = states_of(conn, env.after)
             missing = [a for a in env.after if a not in states and a not in batch]
             if missing:
                 raise NotFoundError(
@@ -145,7 +154,7 @@ class Outbox:
                 at=at,
                 conn=conn,
             )
-            held_by = self._blocking_root(conn, env.after)
+            held_by = blocking_root(conn, env.after)
             seq = conn.execute(sa.select(sa.func.coalesce(sa.func.max(outbox.c.seq), 0))).scalar()
             conn.execute(
                 sa.insert(outbox).values(
@@ -212,21 +221,6 @@ class Outbox:
             self.clock.sleep(min(max(wait, 0.001), poll_s) if wait < poll_s else wait)
         return DrainReport(tuple(records), settled=False)
 
-    def _eligible(self) -> sa.ColumnElement[bool]:
-        dep = outbox_after.alias("dep")
-        done = outbox.alias("done")
-        unmet = sa.exists().where(
-            dep.c.action_id == outbox.c.action_id,
-            ~sa.exists().where(
-                done.c.action_id == dep.c.after_id, done.c.state == MessageState.SUCCEEDED
-            ),
-        )
-        return sa.and_(
-            outbox.c.state.in_(_OPEN),
-            outbox.c.action_type.in_(sorted(self.executors)),
-            ~unmet,
-        )
-
     def _claim(self) -> tuple[ActionEnvelope, int] | None:
         at = self.clock.now()
         now_us = to_micros(at)
@@ -234,7 +228,7 @@ class Outbox:
             self._recover(conn, at)
             rows = conn.execute(
                 sa.select(outbox)
-                .where(self._eligible(), outbox.c.next_attempt_us <= now_us)
+                .where(eligible(self.executors), outbox.c.next_attempt_us <= now_us)
                 .order_by(outbox.c.next_attempt_us, outbox.c.seq)
                 .limit(_CLAIM_BATCH)
                 .with_for_update(skip_locked=True, of=outbox)
@@ -262,7 +256,7 @@ class Outbox:
                         updated_us=now_us,
                     )
                 )
-                return _envelope(row, self._after(conn, row.action_id)), attempt
+                return envelope_of(row, after_of(conn, row.action_id)), attempt
         return None
 
     def recover(self) -> int:
@@ -291,7 +285,7 @@ class Outbox:
                     updated_us=now_us,
                 )
             )
-            held = self._hold_dependants(conn, row.action_id, now_us) if last else []
+            held = hold_dependants(conn, row.action_id, now_us) if last else []
             self.audit.append(
                 AuditKind.DISPATCH_RECOVERED,
                 actor=self.actor,
@@ -342,7 +336,7 @@ class Outbox:
                 )
             )
             if state is MessageState.DEAD:
-                held = self._hold_dependants(conn, envelope.action_id, now_us)
+                held = hold_dependants(conn, envelope.action_id, now_us)
             self.audit.append(
                 AuditKind.DISPATCH_ATTEMPT,
                 actor=self.actor,
@@ -367,7 +361,7 @@ class Outbox:
     def _next_due(self) -> datetime | None:
         with read(self.engine) as conn:
             retry = conn.execute(
-                sa.select(sa.func.min(outbox.c.next_attempt_us)).where(self._eligible())
+                sa.select(sa.func.min(outbox.c.next_attempt_us)).where(eligible(self.executors))
             ).scalar()
             lease = conn.execute(
                 sa.select(sa.func.min(outbox.c.lease_until_us)).where(
@@ -382,21 +376,7 @@ class Outbox:
     def dead_letters(self) -> list[DeadLetter]:
         """Every action that ran out of attempts or failed permanently, oldest first."""
         with read(self.engine) as conn:
-            rows = conn.execute(
-                sa.select(outbox).where(outbox.c.state == MessageState.DEAD).order_by(outbox.c.seq)
-            ).all()
-        return [
-            DeadLetter(
-                action_id=r.action_id,
-                plan_id=r.plan_id,
-                action_type=r.action_type,
-                idempotency_key=r.idempotency_key,
-                attempts=int(r.attempts),
-                last_error=r.last_error or "",
-                dead_at=from_micros(int(r.updated_us)),
-            )
-            for r in rows
-        ]
+            return read_dead_letters(conn)
 
     def retry_dead(self, action_id: str, *, actor: str) -> None:
         """Send a dead action again from attempt 1 (same key) and release what it held back."""
@@ -416,7 +396,7 @@ class Outbox:
                 .values(state=MessageState.PENDING, attempts=0, next_attempt_us=now_us,
                         updated_us=now_us)
             )
-            released = self._release(conn, action_id, now_us)
+            released = release(conn, action_id, now_us)
             self.audit.append(
                 AuditKind.DISPATCH_RETRY,
                 actor=actor,
@@ -429,111 +409,7 @@ class Outbox:
     def plan_status(self, plan_id: str) -> PlanProgress:
         """Each step of a plan: its state, what it waits on, and which failure holds it back."""
         with read(self.engine) as conn:
-            rows = conn.execute(
-                sa.select(outbox).where(outbox.c.plan_id == plan_id).order_by(outbox.c.seq)
-            ).all()
-            if not rows:
-                raise NotFoundError(f"plan `{plan_id}` has no actions in the outbox")
-            steps = []
-            for r in rows:
-                after = self._after(conn, r.action_id)
-                states = self._states(conn, after)
-                waiting = tuple(a for a in after if states.get(a) != MessageState.SUCCEEDED)
-                steps.append(
-                    StepStatus(
-                        action_id=r.action_id,
-                        action_type=r.action_type,
-                        state=MessageState(r.state),
-                        attempts=int(r.attempts),
-                        after=after,
-                        waiting_on=waiting,
-                        held_by=r.held_by,
-                        last_error=r.last_error,
-                        next_attempt_at=(
-                            from_micros(int(r.next_attempt_us)) if r.state in _OPEN else None
-                        ),
-                    )
-                )
-        return PlanProgress(plan_id=plan_id, steps=tuple(steps))
-
-    def _after(self, conn: Connection, action_id: str) -> tuple[str, ...]:
-        return tuple(
-            conn.execute(
-                sa.select(outbox_after.c.after_id)
-                .where(outbox_after.c.action_id == action_id)
-                .order_by(outbox_after.c.after_id)
-            ).scalars()
-        )
-
-    def _states(self, conn: Connection, ids: Iterable[str]) -> dict[str, str]:
-        wanted = list(ids)
-        if not wanted:
-            return {}
-        rows = conn.execute(
-            sa.select(outbox.c.action_id, outbox.c.state, outbox.c.held_by).where(
-                outbox.c.action_id.in_(wanted)
-            )
-        ).all()
-        return {r.action_id: r.state for r in rows}
-
-    def _blocking_root(self, conn: Connection, after: Iterable[str]) -> str | None:
-        """The dead step that holds back an action coming after ``after``, if any."""
-        for dep in sorted(after):
-            row = conn.execute(
-                sa.select(outbox.c.state, outbox.c.held_by).where(outbox.c.action_id == dep)
-            ).first()
-            if row is None:
-                continue
-            if row.state == MessageState.DEAD:
-                return dep
-            if row.state == MessageState.HELD:
-                return str(row.held_by)
-        return None
-
-    def _hold_dependants(self, conn: Connection, root: str, now_us: int) -> list[str]:
-        """Mark every open step that (transitively) comes after ``root`` as held by it."""
-        held: list[str] = []
-        frontier = [root]
-        while frontier:
-            deps = conn.execute(
-                sa.select(outbox_after.c.action_id).where(outbox_after.c.after_id.in_(frontier))
-            ).scalars()
-            candidates = sorted(set(deps))
-            frontier = []
-            for action_id in candidates:
-                changed = conn.execute(
-                    sa.update(outbox)
-                    .where(outbox.c.action_id == action_id, outbox.c.state.in_(_OPEN))
-                    .values(state=MessageState.HELD, held_by=root, updated_us=now_us)
-                ).rowcount
-                if changed:
-                    held.append(action_id)
-                    frontier.append(action_id)
-        return held
-
-    def _release(self, conn: Connection, root: str, now_us: int) -> list[str]:
-        """Steps held by ``root`` become pending again unless another dead step holds them."""
-        rows = conn.execute(
-            sa.select(outbox.c.action_id)
-            .where(outbox.c.state == MessageState.HELD, outbox.c.held_by == root)
-            .order_by(outbox.c.seq)
-        ).scalars()
-        released: list[str] = []
-        for action_id in list(rows):  # seq order is dependency order
-            other = self._blocking_root(conn, self._after(conn, action_id))
-            conn.execute(
-                sa.update(outbox)
-                .where(outbox.c.action_id == action_id)
-                .values(
-                    state=MessageState.HELD if other else MessageState.PENDING,
-                    held_by=other,
-                    next_attempt_us=now_us,
-                    updated_us=now_us,
-                )
-            )
-            if other is None:
-                released.append(action_id)
-        return released
+            return read_plan_status(conn, plan_id)
 
 
 def _execute(executor: Executor, envelope: ActionEnvelope) -> ExecutionResult:
@@ -548,49 +424,3 @@ def _execute(executor: Executor, envelope: ActionEnvelope) -> ExecutionResult:
 
 def _normalised(env: ActionEnvelope) -> ActionEnvelope:
     return env.model_copy(update={"after": tuple(sorted(env.after))})
-
-
-def _envelope(row: Row[object], after: tuple[str, ...]) -> ActionEnvelope:
-    m = row._mapping
-    return ActionEnvelope(
-        action_id=str(m["action_id"]),
-        plan_id=None if m["plan_id"] is None else str(m["plan_id"]),
-        action_type=str(m["action_type"]),
-        payload=json.loads(str(m["payload"])),
-        idempotency_key=str(m["idempotency_key"]),
-        after=after,
-    )
-
-
-def _topological(envelopes: Sequence[ActionEnvelope]) -> list[ActionEnvelope]:
-    """The envelopes with every step after the steps it comes after; a cycle is an error."""
-    by_id: dict[str, ActionEnvelope] = {}
-    for env in envelopes:
-        if env.action_id in by_id:
-            raise ParameterError(
-                f"action `{env.action_id}` appears twice in one enqueue",
-                location=Location(record=env.action_id),
-            )
-        by_id[env.action_id] = env
-    done: set[str] = set()
-    visiting: set[str] = set()
-    ordered: list[ActionEnvelope] = []
-
-    def visit(action_id: str) -> None:
-        if action_id in done or action_id not in by_id:
-            return
-        if action_id in visiting:
-            raise ParameterError(
-                f"plan order has a cycle through `{action_id}`",
-                location=Location(record=action_id, field="after"),
-            )
-        visiting.add(action_id)
-        for dep in by_id[action_id].after:
-            visit(dep)
-        visiting.discard(action_id)
-        done.add(action_id)
-        ordered.append(by_id[action_id])
-
-    for env in envelopes:
-        visit(env.action_id)
-    return ordered
