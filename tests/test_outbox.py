@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
 from engine.action.backoff import ManualClock, RetryPolicy
@@ -20,7 +22,7 @@ from engine.action.db import open_database, sqlite_url
 from engine.action.executors import ActionEnvelope, Executor, Outcome, WebhookExecutor
 from engine.action.outbox import Outbox
 from engine.action.status import MessageState
-from engine.errors import ConflictError, NotFoundError, ParameterError
+from engine.errors import ConfigError, ConflictError, NotFoundError, ParameterError
 from tests.servers.postgres import PostgresServer
 from tests.servers.webhook import WebhookBehaviour, WebhookReceiver
 
@@ -357,3 +359,51 @@ def test_unknown_plan_is_not_found(
     outbox = make_outbox(engine, clock, {"notify": receivers()})
     with pytest.raises(NotFoundError):
         outbox.plan_status("missing")
+
+
+# -- the parts on their own: breaker, backoff, database URLs ---------------------------------
+
+
+def test_breaker_cycle_is_driven_by_the_clock(clock: ManualClock) -> None:
+    from engine.action.breaker import BreakerState, CircuitBreaker
+
+    breaker = CircuitBreaker(BreakerPolicy(failure_threshold=2, cooldown_s=10))
+    assert breaker.admit(clock.now()).allowed
+    assert breaker.record_failure(clock.now()) is BreakerState.CLOSED
+    breaker.record_success(clock.now())  # success resets the count
+    breaker.record_failure(clock.now())
+    assert breaker.record_failure(clock.now()) is BreakerState.OPEN
+    refused = breaker.admit(clock.now())
+    assert not refused.allowed and refused.retry_at == clock.now() + timedelta(seconds=10)
+    clock.advance(10)
+    assert breaker.state(clock.now()) is BreakerState.HALF_OPEN
+    assert breaker.admit(clock.now()).allowed  # the one probe
+    assert not breaker.admit(clock.now()).allowed  # nobody else while it is out
+    assert breaker.record_failure(clock.now()) is BreakerState.OPEN
+    clock.advance(10)
+    assert breaker.admit(clock.now()).allowed
+    assert breaker.record_success(clock.now()) is BreakerState.CLOSED
+
+
+@given(attempt=st.integers(min_value=1, max_value=500), seed=st.integers(0, 2**32))
+def test_full_jitter_stays_under_the_capped_exponential_ceiling(attempt: int, seed: int) -> None:
+    policy = RetryPolicy(max_attempts=3, base_delay_s=0.5, max_delay_s=60.0)
+    delay = policy.delay(attempt, random.Random(seed))
+    assert 0.0 <= delay <= policy.ceiling(attempt) == min(60.0, 0.5 * 2 ** min(attempt - 1, 62))
+    assert delay == policy.delay(attempt, random.Random(seed))  # seeded: repeatable
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"max_attempts": 0}, {"base_delay_s": -1.0}, {"base_delay_s": 5.0, "max_delay_s": 1.0},
+     {"lease_s": 0.0}],
+)
+def test_bad_retry_policies_are_rejected(kwargs: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        RetryPolicy(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("url", ["mysql://h/db", "not a url", "oracle+cx://x"])
+def test_unsupported_database_urls_are_config_errors(url: str) -> None:
+    with pytest.raises(ConfigError):
+        open_database(url)
