@@ -106,8 +106,6 @@ def solutions_bytes(
         cells = (row[v] for v in variables)
         lines.append("\t".join("" if c is None else str(c) for c in cells))
     tsv = ("\n".join(lines) + "\n").encode("utf-8")
-    if fmt == ox.QueryResultsFormat.TSV:
-        return tsv
     parsed = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
     assert isinstance(parsed, ox.QuerySolutions)
     return parsed.serialize(format=fmt) or b""
@@ -121,6 +119,21 @@ def graph_answer(triples: Iterable[ox.Triple], accept: str | None,
     return Answer(body or b"", offer.media_type)
 
 
+def _detached(exc: BaseException) -> None:
+    """Drop the tracebacks of ``exc`` and its causes.
+
+    pyoxigraph's result iterators must be freed on the thread that made them; a traceback
+    keeps the worker's frames (and so the iterator) alive until the event loop's thread drops
+    the exception, which pyoxigraph reports as an error.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        current.__traceback__ = None
+        current = current.__cause__ or current.__context__
+
+
 def evaluate(
     store: KnowledgeStore,
     request: QueryRequest,
@@ -131,6 +144,23 @@ def evaluate(
     timeout_s: float,
 ) -> Answer:
     """Run one query within ``budget`` and write the answer in the negotiated format."""
+    try:
+        return _evaluate(store, request, accept=accept, base_iri=base_iri, budget=budget,
+                         timeout_s=timeout_s)
+    except Exception as exc:
+        _detached(exc)
+        raise
+
+
+def _evaluate(
+    store: KnowledgeStore,
+    request: QueryRequest,
+    *,
+    accept: str | None,
+    base_iri: str,
+    budget: Budget,
+    timeout_s: float,
+) -> Answer:
     budget.check(timeout_s)
     prefix = f"BASE <{base_iri}> "
     protocol = request.has_protocol_dataset
