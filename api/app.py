@@ -76,6 +76,9 @@ def create_app(
         version="1",
         summary="Plans, decisions and proofs over a governed knowledge graph.",
         lifespan=lifespan,
+        openapi_url=None,  # served by ops.router behind authentication
+        docs_url=None,
+        redoc_url=None,
     )
     metrics = Metrics.create()
     app.state.settings = settings

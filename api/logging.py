@@ -49,7 +49,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        rid = request_id_var.get()
+        rid = getattr(record, "request_id", None) or request_id_var.get()
         if rid is not None:
             out["request_id"] = rid
         for key, value in vars(record).items():
@@ -117,6 +117,7 @@ class RequestContextMiddleware:
             access_log.info(
                 "request",
                 extra={
+                    "request_id": rid,
                     "method": scope.get("method"),
                     "path": scope.get("path"),
                     "route": getattr(route, "path", None),

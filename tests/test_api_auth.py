@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ from pydantic import SecretStr
 
 from api.app import create_app
 from api.auth import require_roles
+from api.logging import JsonFormatter
 from api.metrics import Metrics, metrics
 from engine.action.audit import AuditLog
 from engine.action.backoff import ManualClock
@@ -378,3 +380,24 @@ def test_two_apps_do_not_share_metrics() -> None:
     a.plans_total.inc()
     assert a.registry.get_sample_value("warrant_plans_total") == 1.0
     assert b.registry.get_sample_value("warrant_plans_total") == 0.0
+
+
+def test_openapi_document_needs_a_principal_and_lists_the_routes(api: Api) -> None:
+    _error(api.client.get("/openapi.json"), 401, "unauthenticated")
+    doc = api.client.get("/openapi.json", headers={"X-API-Key": BOOT}).json()
+    assert {"/sparql", "/v1/keys", "/v1/keys/{key_id}", "/healthz"} <= set(doc["paths"])
+    assert {"ApiKey", "BearerJWT"} <= set(doc["components"]["securitySchemes"])
+    assert api.client.get("/docs").status_code == 404
+
+
+def test_access_log_is_json_with_the_request_id(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="warrant.api.access"):
+        api.client.get("/v1/whoami", headers={"X-API-Key": BOOT, "X-Request-ID": "trace-1"})
+    [record] = [r for r in caplog.records if r.name == "warrant.api.access"]
+    line = json.loads(JsonFormatter().format(record))
+    assert line["message"] == "request"
+    assert line["route"] == "/v1/whoami" and line["status"] == 200
+    assert line["principal"] == "bootstrap"
+    assert line["request_id"] == "trace-1"

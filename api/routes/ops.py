@@ -1,7 +1,8 @@
-"""Operations: ``/healthz`` (alive), ``/readyz`` (dependencies answer), ``/metrics`` (Prometheus).
+"""Operations: ``/healthz``, ``/readyz``, ``/metrics`` (Prometheus) and ``/openapi.json``.
 
 ``/healthz`` and ``/readyz`` need no credentials so that orchestrators can probe them; they
-reveal nothing but up / ready. ``/metrics`` needs any authenticated principal.
+reveal nothing but up / ready. ``/metrics`` and ``/openapi.json`` need any authenticated
+principal.
 """
 
 from __future__ import annotations
@@ -54,6 +55,14 @@ def readyz(request: Request) -> JSONResponse:
     ok = all(c.ok for c in checks)
     body = ReadyV1(status="ready" if ok else "not_ready", checks=checks)
     return JSONResponse(body.model_dump(mode="json"), status_code=200 if ok else 503)
+
+
+@router.get("/openapi.json", include_in_schema=False)
+def openapi_document(
+    request: Request, _principal: Annotated[Principal, Depends(require_roles())]
+) -> JSONResponse:
+    """The OpenAPI document of every route (any authenticated principal)."""
+    return JSONResponse(request.app.openapi())
 
 
 @router.get("/metrics", response_class=Response)

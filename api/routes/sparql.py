@@ -37,6 +37,38 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
+_IRI_LIST = {"type": "array", "items": {"type": "string", "format": "iri"}}
+_DATASET_PARAMS: list[dict[str, object]] = [
+    {"name": name, "in": "query", "required": False, "schema": _IRI_LIST, "style": "form",
+     "explode": True, "description": f"SPARQL 1.1 Protocol §2.1.4 `{name}` (repeatable)"}
+    for name in ("default-graph-uri", "named-graph-uri")
+]
+_GET_DOC: dict[str, object] = {
+    "parameters": [
+        {"name": "query", "in": "query", "required": False, "schema": {"type": "string"},
+         "description": "the SPARQL query; without any parameter: the service description"},
+        *_DATASET_PARAMS,
+    ]
+}
+_POST_DOC: dict[str, object] = {
+    "parameters": _DATASET_PARAMS,
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/sparql-query": {"schema": {"type": "string"}},
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["query"],
+                    "properties": {"query": {"type": "string"}, "default-graph-uri": _IRI_LIST,
+                                   "named-graph-uri": _IRI_LIST},
+                }
+            },
+        },
+    },
+}
+
+
 def query_runner(request: Request) -> QueryRunner:
     """The app's :class:`QueryRunner`."""
     runner = request.app.state.query_runner
@@ -60,13 +92,13 @@ async def _answer(request: Request, method: Literal["GET", "POST"], body: bytes)
     return Response(answer.body, media_type=answer.media_type, headers={"Vary": "Accept"})
 
 
-@router.get("/sparql", name="sparql_get", responses=_ERRORS)
+@router.get("/sparql", name="sparql_get", responses=_ERRORS, openapi_extra=_GET_DOC)
 async def sparql_get(request: Request, _principal: Reader) -> Response:
     """Run ``?query=`` (or describe the service when there are no parameters)."""
     return await _answer(request, "GET", b"")
 
 
-@router.post("/sparql", name="sparql_post", responses=_ERRORS)
+@router.post("/sparql", name="sparql_post", responses=_ERRORS, openapi_extra=_POST_DOC)
 async def sparql_post(request: Request, _principal: Reader) -> Response:
     """Run a query sent as a form (``query=``) or directly (``application/sparql-query``)."""
     return await _answer(request, "POST", await request.body())
