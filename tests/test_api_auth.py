@@ -30,6 +30,7 @@ from engine.errors import AuthError, ParameterError
 from engine.principals import PrincipalStore, api_keys, approver, check_role
 from engine.settings import Settings
 from engine.store import OxigraphStore
+from tests.servers.postgres import PostgresServer
 from tests.servers.uvicorn_server import run_uvicorn
 
 BOOT = "bootstrap-secret-for-tests"
@@ -401,3 +402,16 @@ def test_access_log_is_json_with_the_request_id(
     assert line["route"] == "/v1/whoami" and line["status"] == 200
     assert line["principal"] == "bootstrap"
     assert line["request_id"] == "trace-1"
+
+
+def test_keys_persist_in_postgresql(postgres: PostgresServer) -> None:
+    url = postgres.create_database("warrant_principals")
+    clock = ManualClock(START)
+    first = PrincipalStore(open_database(url), clock=clock)
+    issued = first.create_key("etl", roles=("reader", "approver:ciso"))
+    again = PrincipalStore(open_database(url), clock=clock)  # a second process, same database
+    principal = again.authenticate_key(issued.key)
+    assert principal.roles == {"reader", "approver:ciso"} and principal.holds("approver:ciso")
+    again.revoke_key(issued.info.id)
+    with pytest.raises(AuthError):
+        first.authenticate_key(issued.key)
