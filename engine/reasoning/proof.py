@@ -156,6 +156,17 @@ class _Instance:
     positive: tuple[clingo.Symbol, ...]
 
 
+class InstanceIndex:
+    """Parsed fired instances by head atom; the static part is built once per grounding."""
+
+    def __init__(self, program: Program, fired: Iterable[clingo.Symbol]) -> None:
+        self.by_head: dict[clingo.Symbol, list[_Instance]] = {}
+        for f in fired:
+            inst = _instance(program, f)
+            if inst is not None:
+                self.by_head.setdefault(inst.head, []).append(inst)
+
+
 def build_proofs(
     program: Program,
     fired: Sequence[clingo.Symbol],
@@ -165,16 +176,21 @@ def build_proofs(
     roots: Iterable[clingo.Symbol],
     origin: Resolver | None = None,
     label_of: LabelOf | None = None,
+    static: InstanceIndex | None = None,
 ) -> ProofGraph:
-    """The proof DAG of ``roots`` from the fired instances of one answer set."""
+    """The proof DAG of ``roots`` from the fired instances of one answer set.
+
+    ``fired`` are this model's instances; ``static`` (optional) holds instances shared by every
+    model of the grounding. Only instances reachable backwards from the roots are considered.
+    """
     inputs = frozenset(inputs)
-    instances = [_instance(program, f) for f in fired]
-    usable = [i for i in instances if i is not None]
+    roots = sorted(set(roots))
+    indexes = [i for i in (static, InstanceIndex(program, fired)) if i is not None]
+    usable = _relevant(roots, indexes, lambda a: a in facts or a in inputs)
     support = _supports(usable, facts, inputs)
     nodes: dict[str, FactNode | RuleNode] = {}
     ids: dict[clingo.Symbol, str] = {}
-    order = _needed(roots, support, usable)
-    for atom in order:
+    for atom in _needed(roots, support, usable):
         k = support.get(atom)
         if k is None:
             source: FactSource = (
@@ -185,13 +201,35 @@ def build_proofs(
             nid = _hash("fact", content)
             nodes[nid] = FactNode(id=nid, **content)
         else:
-            inst = usable[k]
-            content = _rule_content(inst, ids, label_of)
+            content = _rule_content(usable[k], ids, label_of)
             nid = _hash("rule", content)
             nodes[nid] = RuleNode(id=nid, **content)
         ids[atom] = nid
-    root_ids = {str(r): ids[r] for r in sorted(set(roots)) if r in ids}
+    root_ids = {str(r): ids[r] for r in roots if r in ids}
     return ProofGraph(roots=dict(sorted(root_ids.items())), nodes=dict(sorted(nodes.items())))
+
+
+def _relevant(
+    roots: Sequence[clingo.Symbol],
+    indexes: Sequence[InstanceIndex],
+    given: Callable[[clingo.Symbol], bool],
+) -> list[_Instance]:
+    """Instances whose heads the roots depend on, in a deterministic (breadth-first) order."""
+    out: list[_Instance] = []
+    seen: set[clingo.Symbol] = set(roots)
+    queue = list(roots)
+    while queue:
+        atom = queue.pop(0)
+        if given(atom):
+            continue
+        for index in indexes:
+            for inst in index.by_head.get(atom, ()):
+                out.append(inst)
+                for child in inst.positive:
+                    if child not in seen:
+                        seen.add(child)
+                        queue.append(child)
+    return out
 
 
 def _instance(program: Program, fired: clingo.Symbol) -> _Instance | None:

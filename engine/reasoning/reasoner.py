@@ -5,7 +5,7 @@
 >>> rules = rules_from_texts({"rules/r.lp": '''
 ... % @goal tidy "remove stale accounts"
 ... % @action disable(A: iri)
-... % @rule stale "account {A} is stale"
+... % @rule stale "account answer is stale"
 ... action(disable(A)) :- request(tidy), stale(A).
 ... '''})
 >>> facts = FactSet.from_groups({"stale/1": [clingo.Function("stale", [clingo.String("acme:u1")])]})
@@ -134,6 +134,7 @@ class Reasoner:
             answer.fired,
             facts=facts.atom_set,
             inputs=request.given(),
+            static=None if answer.trace is None else answer.trace.static_index(self.solver.program),
             roots=roots,
             origin=origin,
             label_of=label_of,

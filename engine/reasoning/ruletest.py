@@ -159,7 +159,7 @@ def _run_case(solver: Solver, rules: RuleSet, file: str, case: Case, fired: set[
         )
     if case.unsat:
         failures.append("expected no plan, but the rules have one")
-    fired |= {f.arguments[0].number for f in answer.fired}
+    fired |= {f.arguments[0].number for f in answer.all_fired()}
     atoms = set(answer.atoms or ())
     for text in case.expect:
         sym = _atom(text, failures)

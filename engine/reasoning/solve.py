@@ -32,6 +32,7 @@ from clingo import ast
 
 from engine.errors import SolveError
 from engine.reasoning.facts import FALSE, TRUE, FactSet
+from engine.reasoning.proof import InstanceIndex
 from engine.reasoning.request import DECIDE_GOAL, Request
 from engine.reasoning.rules import ParamType, RuleSet
 from engine.reasoning.transform import COST, FIRED, ON, Program, TraceScope, compile_program
@@ -54,6 +55,37 @@ class Answer:
     reused: bool
     ground_ms: float
     solve_ms: float
+    trace: Trace | None = field(default=None, compare=False, repr=False)
+
+    def all_fired(self) -> tuple[clingo.Symbol, ...]:
+        """Every fired instance: those fixed by grounding plus this model's own."""
+        static = self.trace.static if self.trace is not None else ()
+        return static + self.fired
+
+
+class Trace:
+    """The ``__fired`` atoms of one grounding: those the grounder made facts (the same for every
+    request, read once) and the rest with their literals (checked in each model)."""
+
+    def __init__(self, ctl: clingo.Control) -> None:
+        static: list[clingo.Symbol] = []
+        dynamic: list[tuple[clingo.Symbol, int]] = []
+        for atom in ctl.symbolic_atoms.by_signature(FIRED, 3):
+            if atom.is_fact:
+                static.append(atom.symbol)
+            else:
+                dynamic.append((atom.symbol, atom.literal))
+        self.static = tuple(sorted(static))
+        self.dynamic = tuple(sorted(dynamic))
+        self._index: InstanceIndex | None = None
+        self._lock = threading.Lock()
+
+    def static_index(self, program: Program) -> InstanceIndex:
+        """The parsed static instances, built on first use (proofs only)."""
+        with self._lock:
+            if self._index is None:
+                self._index = InstanceIndex(program, self.static)
+            return self._index
 
 
 @dataclass
@@ -62,6 +94,7 @@ class _Grounded:
     inputs: frozenset[clingo.Symbol]
     on: dict[int, clingo.Symbol]
     ground_ms: float
+    trace: Trace
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -145,6 +178,7 @@ class Solver:
 
         def on_model(model: clingo.Model) -> None:
             state["shown"] = model.symbols(shown=True)
+            state["fired"] = [sym for sym, lit in g.trace.dynamic if model.is_true(lit)]
             state["cost"] = tuple(model.cost)
             state["proven"] = model.optimality_proven
             if all_atoms:
@@ -187,19 +221,21 @@ class Solver:
             )
         shown: list[clingo.Symbol] = list(state.get("shown", []))  # type: ignore[call-overload]
         atoms = state.get("atoms")
-        outputs = sorted(s for s in shown if s.name not in (FIRED, COST))
+        costs = [s for s in shown if s.name == COST]
+        outputs = sorted(s for s in shown if s.name != COST)
         return Answer(
             satisfiable=True,
             optimal=bool(result.exhausted or state.get("proven")),
             cost=state.get("cost", ()),  # type: ignore[arg-type]
             shown=tuple(outputs),
-            fired=tuple(sorted(s for s in shown if s.name == FIRED)),
-            costs=tuple(sorted(s for s in shown if s.name == COST)),
+            fired=tuple(state.get("fired", ())),  # type: ignore[arg-type]
+            costs=tuple(sorted(costs)),
             atoms=None if atoms is None else tuple(sorted(atoms)),  # type: ignore[call-overload]
             core=(),
             reused=reused,
             ground_ms=g.ground_ms,
             solve_ms=solve_ms,
+            trace=g.trace,
         )
 
     @staticmethod
@@ -311,4 +347,5 @@ class Solver:
         on = {i: clingo.Function(ON, [clingo.Number(i)]) for i in self.program.constraints}
         for sym in on.values():
             ctl.assign_external(sym, None)
-        return _Grounded(ctl, inputs, on, (time.perf_counter() - started) * 1000)
+        trace = Trace(ctl)
+        return _Grounded(ctl, inputs, on, (time.perf_counter() - started) * 1000, trace)

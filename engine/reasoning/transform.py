@@ -233,7 +233,7 @@ def compile_program(rule_set: RuleSet, *, trace: TraceScope) -> Program:
         out.append(stmt)
         if rule.index in traced_ids:
             out.extend(_fired_rules(rule, traced))
-    for name, arity in sorted(OUTPUTS) + findings + [(FIRED, 3), (COST, 3)]:
+    for name, arity in sorted(OUTPUTS) + findings + [(COST, 3)]:
         out.append(ast.ShowSignature(_loc(), name, arity, 1))
     return Program(tuple(out), rules, traced, constraints, tuple(findings), frozenset(used))
 

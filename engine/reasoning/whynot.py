@@ -157,6 +157,7 @@ def _explain(
                     base.fired,
                     facts=facts.atom_set,
                     inputs=request.given(),
+                    static=None if base.trace is None else base.trace.static_index(solver.program),
                     roots=[witness],
                     origin=origin,
                     label_of=label_of,
