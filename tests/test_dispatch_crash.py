@@ -88,7 +88,7 @@ def start_worker(
 
 def kill(worker: subprocess.Popen[str]) -> None:
     worker.send_signal(signal.SIGKILL)
-    worker.wait(timeout=10)
+    worker.communicate(timeout=10)  # reap it and close its pipes
 
 
 def finish(worker: subprocess.Popen[str]) -> None:

@@ -66,6 +66,17 @@ def clock() -> ManualClock:
     return ManualClock(T0)
 
 
+_CREATED: list[Outbox] = []
+
+
+@pytest.fixture(autouse=True)
+def close_outboxes() -> Iterator[None]:
+    """Close the HTTP pools of every outbox a test made."""
+    yield
+    while _CREATED:
+        _CREATED.pop().close()
+
+
 def make_outbox(
     engine: Engine,
     clock: ManualClock,
@@ -81,7 +92,7 @@ def make_outbox(
         )
         for action_type, r in routes.items()
     }
-    return Outbox(
+    outbox = Outbox(
         engine,
         clock=clock,
         rng=random.Random(SEED),
@@ -90,6 +101,8 @@ def make_outbox(
         executors=executors,
         breaker_policy=breaker or BreakerPolicy(failure_threshold=100, cooldown_s=10.0),
     )
+    _CREATED.append(outbox)
+    return outbox
 
 
 def step(action_id: str, *after: str, action_type: str = "notify", plan: str = "p1"

@@ -141,6 +141,10 @@ class Executor(Protocol):
         """Perform the action once; expected failures are results, not exceptions."""
         ...
 
+    def close(self) -> None:
+        """Release connections or files the executor holds."""
+        ...
+
 
 def sign(body: bytes, secret: str) -> str:
     """The ``X-Warrant-Signature`` value: ``sha256=<hex HMAC-SHA256 of body>``."""
@@ -257,6 +261,9 @@ class LogExecutor:
             seen.add(envelope.idempotency_key)
         return ExecutionResult(Outcome.SUCCEEDED, f"logged to {self.path}")
 
+    def close(self) -> None:
+        """Nothing to release: the file is opened per write."""
+
     def _load_seen(self) -> set[str]:
         if self._seen is None:
             seen: set[str] = set()
@@ -338,6 +345,9 @@ class EntryPointExecutor:
                 Outcome.PERMANENT, f"entry point returned `{type(result).__name__}`"
             )
         return result
+
+    def close(self) -> None:
+        """Nothing to release."""
 
 
 

@@ -96,6 +96,11 @@ class Outbox:
         self.audit = AuditLog(engine)
         self.actor = actor
 
+    def close(self) -> None:
+        """Close every executor (HTTP pools); the engine belongs to the caller."""
+        for executor in self.executors.values():
+            executor.close()
+
     # -- enqueue ---------------------------------------------------------------------------
 
     def enqueue(self, envelope: ActionEnvelope, *, conn: Connection | None = None) -> bool:

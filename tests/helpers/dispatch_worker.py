@@ -50,6 +50,10 @@ class PauseBeforeSend:
         time.sleep(3600)
         return self.inner.execute(envelope)
 
+    def close(self) -> None:
+        """Close the wrapped executor."""
+        self.inner.close()
+
 
 def main(argv: list[str] | None = None) -> int:
     """Run one worker until the outbox settles; exit 0 if it settled."""
@@ -81,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     report = outbox.run_until_settled(timeout_s=args.run_s, poll_s=0.1)
     print(json.dumps({"settled": report.settled, "dispatched": len(report.records)}), flush=True)
+    outbox.close()
     engine.dispose()
     return 0 if report.settled else 1
 
