@@ -91,8 +91,14 @@ def test_check_messages(program: str, code: str, line: int, column: int, fragmen
 def test_clean_program_has_no_messages() -> None:
     rules = load_rules(DATA / "supply")
     schema = {
-        "engages": 2, "certification": 2, "expires": 2, "renewed": 1, "flow_vendor": 2,
-        "critical": 1, "legal_hold": 1, "disruption": 2,
+        "engages": 2,
+        "certification": 2,
+        "expires": 2,
+        "renewed": 1,
+        "flow_vendor": 2,
+        "critical": 1,
+        "legal_hold": 1,
+        "disruption": 2,
     }
     assert check_rules(rules, schema_predicates=schema) == []
 
@@ -103,10 +109,12 @@ def test_without_schema_unknown_predicates_are_warnings() -> None:
 
 
 def test_messages_sort_by_location() -> None:
-    rules = rules_from_texts({
-        "rules/b.lp": "p(X) :- q(Y).",
-        "rules/a.lp": "r(X) :- q(Y).\ns(X) :- qq(X).",
-    })
+    rules = rules_from_texts(
+        {
+            "rules/b.lp": "p(X) :- q(Y).",
+            "rules/a.lp": "r(X) :- q(Y).\ns(X) :- qq(X).",
+        }
+    )
     messages = check_rules(rules, schema_predicates={"q": 1})
     places = [(m.file, m.line, m.column) for m in messages]
     assert places == sorted(places)
