@@ -223,7 +223,7 @@ class Outbox:
             if due is None:
                 return DrainReport(tuple(records), settled=True)
             wait = (due - self.clock.now()).total_seconds()
-            self.clock.sleep(min(max(wait, 0.001), poll_s) if wait < poll_s else wait)
+            self.clock.sleep(min(max(wait, 0.001), poll_s))  # wake up for new work too
         return DrainReport(tuple(records), settled=False)
 
     def _claim(self) -> tuple[ActionEnvelope, int] | None:
