@@ -279,7 +279,9 @@ class Ingestor:
 
         added = sorted(new_data - old_data, key=str)
         removed = sorted(old_data - new_data, key=str)
-        q_triples = list(quarantine_triples(name, result.quarantined, batch=this_batch))
+        qgraph = quarantine_graph(name)
+        old_q = set(self.store.triples(qgraph))
+        new_q = set(quarantine_triples(name, result.quarantined, batch=this_batch))
         report = list(report_triples(result, batch_id=batch_id))
         warnings = sum(len(w) for w in result.warnings.values())
         info = BatchInfo(
@@ -310,7 +312,11 @@ class Ingestor:
                     removed=sorted(old_record_triples - new_record_triples, key=str),
                     added=sorted(new_record_triples - old_record_triples, key=str),
                 ),
-                GraphChange(quarantine_graph(name), drop=True, added=q_triples),
+                GraphChange(
+                    qgraph,
+                    removed=sorted(old_q - new_q, key=str),
+                    added=sorted(new_q - old_q, key=str),
+                ),
                 GraphChange(GRAPH_REPORTS, added=report),
                 GraphChange(GRAPH_PROVENANCE, added=prov),
             ]

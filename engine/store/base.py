@@ -19,12 +19,11 @@ Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 
 @dataclass(frozen=True)
 class GraphChange:
-    """Triples to remove from and add to one named graph; ``drop`` first clears the graph."""
+    """Triples to remove from and add to one named graph."""
 
     graph: ox.NamedNode
     removed: Sequence[ox.Triple] = ()
     added: Sequence[ox.Triple] = ()
-    drop: bool = False
 
 
 @dataclass(frozen=True)

@@ -67,10 +67,10 @@ class OxigraphStore:
 
     def apply(self, changes: Sequence[GraphChange]) -> None:
         """Apply every change in one transaction."""
-        if not any(c.removed or c.added or c.drop for c in changes):
+        if not any(c.removed or c.added for c in changes):
             return
         try:
-            if not any(c.removed or c.drop for c in changes):
+            if not any(c.removed for c in changes):
                 self._store.extend(
                     ox.Quad(t.subject, t.predicate, t.object, c.graph)
                     for c in changes
@@ -79,10 +79,8 @@ class OxigraphStore:
                 return
             ops: list[str] = []
             for c in changes:
-                g = term_sparql(c.graph)
-                if c.drop:
-                    ops.append(f"DROP SILENT GRAPH {g}")
                 if c.removed:
+                    g = term_sparql(c.graph)
                     ops.append(f"DELETE DATA {{ GRAPH {g} {{\n{_triples_block(c.removed)}\n}} }}")
             for c in changes:
                 if c.added:
@@ -121,10 +119,7 @@ class OxigraphStore:
         """Number of quads in ``graph`` (or in the whole store)."""
         if graph is None:
             return len(self._store)
-        res = self._store.query(
-            "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
-            substitutions={ox.Variable("g"): graph},
-        )
+        res = self._store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
         assert isinstance(res, ox.QuerySolutions)
         for row in res:
             n = row["n"]
