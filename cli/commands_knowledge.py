@@ -33,10 +33,12 @@ def ingest(
 ) -> None:
     """Read sources, map them to RDF, gate them with SHACL and store them with provenance."""
     ctx = build_context(workspace, data_dir)
-    from engine.ontology import load_ontology_graph
-
     onto_files = ctx.workspace.ontology_files()
-    ontology = load_ontology_graph(onto_files) if onto_files else None
+    ontology = None
+    if onto_files:
+        from engine.ontology import load_ontology_graph
+
+        ontology = load_ontology_graph(onto_files)
     with ctx.store() as store:
         sync_ontology(store, onto_files)
         ingestor = Ingestor(ctx.workspace, store, clock=utc_now, ontology=ontology)

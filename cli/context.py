@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from engine.logs import quiet_third_party
 from engine.settings import Settings
 from engine.store.oxigraph import OxigraphStore
 from engine.workspace import Workspace
@@ -35,6 +36,7 @@ class Context:
 
 def build_context(workspace: Path | None, data_dir: Path | None) -> Context:
     """Settings from the environment, overridden by the command-line options."""
+    quiet_third_party()
     overrides: dict[str, object] = {}
     if workspace is not None:
         overrides["workspace"] = workspace

@@ -334,7 +334,7 @@ class Ingestor:
             quarantine=tuple(
                 {
                     "record": str(q.record.locator),
-                    "reasons": [r.message or "constraint violated" for r in q.results],
+                    "reasons": sorted({r.message or "constraint violated" for r in q.results}),
                 }
                 for q in result.quarantined
             ),

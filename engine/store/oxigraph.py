@@ -46,6 +46,7 @@ class OxigraphStore:
 
     def __init__(self, path: Path | None, *, read_only: bool = False) -> None:
         self.path = path
+        self.read_only = read_only
         try:
             if path is None:
                 self._store = ox.Store()
@@ -169,7 +170,7 @@ class OxigraphStore:
 
     def close(self) -> None:
         """Flush pending writes; the store is released when garbage-collected."""
-        if self.path is not None:
+        if self.path is not None and not self.read_only:
             try:
                 self._store.flush()
             except OSError:
