@@ -172,9 +172,9 @@ class RuleSet:
             raise RuleError(first.message, location=first.location, code="rule_syntax")
 
 
-def load_rules(workspace: Path) -> RuleSet:
-    """Load ``<workspace>/rules/*.lp`` (sorted); a workspace without rules gives an empty set."""
-    folder = workspace / "rules"
+def load_rules(workspace: Path, *, directory: Path | None = None) -> RuleSet:
+    """Load ``<workspace>/rules/*.lp`` (or ``directory``), sorted; none gives an empty set."""
+    folder = directory or workspace / "rules"
     paths = sorted(folder.glob("*.lp")) if folder.is_dir() else []
     texts: dict[str, str] = {}
     for path in paths:

@@ -1,0 +1,350 @@
+"""The decision plane's facade: knowledge graph + ontology + rules → plans, decisions, proofs.
+
+It ties the binding (ontology → ASP predicates, KG → facts with their origins) to the
+reasoner (warm clingo controls, proofs, why-not, conflicts) and keeps what is expensive warm:
+
+* the schema, per ontology content;
+* the rules, per rules revision (files re-read and re-checked when they change);
+* the facts, per (KG state, rules revision) — the KG state is the list of ingestion batches in
+  the provenance graph, so any batch (pulled or pushed) invalidates them;
+* the reasoner's grounded controls, per (rules revision, facts revision, today).
+
+Example::
+
+    plane = DecisionPlane(workspace, store, clock=utc_now)
+    record = plane.plan("remediate", {})
+    print(record.plan.actions[0].decision.kind)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import clingo
+import pyoxigraph as ox
+import rdflib
+
+from engine.binding.facts import FactSet as KgFacts
+from engine.binding.facts import load_facts
+from engine.binding.prefixes import PrefixMap
+from engine.binding.schema import Schema, derive_schema
+from engine.errors import ParameterError, RuleError
+from engine.reasoning import FactSet, Plan, Reasoner, RuleSet, check_rules, load_rules
+from engine.reasoning.facts import action_symbol, days_since_epoch
+from engine.reasoning.rules import ParamType, RuleMessage
+from engine.reasoning.whynot import WhyNot
+from engine.store.base import KnowledgeStore
+from engine.vocab import GRAPH_PROVENANCE
+from engine.workspace import Workspace
+
+Clock = Callable[[], dt.datetime]
+PlanKind = Literal["plan", "decision"]
+_ACTION_TEXT = re.compile(r"^\s*([a-z][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$", re.S)
+
+
+@dataclass(frozen=True)
+class PlanRecord:
+    """A plan (or a single decision) with its id and the state it was computed on."""
+
+    id: str
+    kind: PlanKind
+    created_at: dt.datetime
+    kg_state: str
+    now: int
+    plan: Plan
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready form: the plan itself plus id, kind, time and the KG state used."""
+        body = json.loads(self.plan.to_json())
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "created_at": self.created_at.isoformat(),
+            "kg_state": self.kg_state,
+            "now": self.now,
+            **body,
+        }
+
+
+def kg_state(store: KnowledgeStore) -> str:
+    """A hash of every ingestion batch recorded so far: changes with each batch, else stable."""
+    q = f"""SELECT ?b WHERE {{ GRAPH <{GRAPH_PROVENANCE.value}> {{
+        ?b a <https://w3id.org/warrant/core#Batch> }} }} ORDER BY ?b"""
+    digest = hashlib.sha256()
+    for row in store.select(q):
+        digest.update(row["b"].value.encode())  # type: ignore[union-attr]
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def used_signatures(rules: RuleSet) -> set[tuple[str, int]]:
+    """Every predicate signature the rules mention: only these facts are handed to clingo."""
+    from engine.reasoning.astutil import atom_signature, walk
+
+    out: set[tuple[str, int]] = set()
+    for stmt in rules.statements:
+        for node in walk(stmt.node):
+            if node.ast_type == clingo.ast.ASTType.SymbolicAtom:
+                sig = atom_signature(node)
+                if sig is not None:
+                    out.add(sig)
+    return out
+
+
+def parse_action(text: str) -> tuple[str, list[str]]:
+    """Split ``suspend_flow(acme:processing/P-0003)`` into name and raw argument strings.
+
+    Arguments may be quoted; nothing here reaches program text: the raw strings are typed by
+    the action's ``@action`` declaration and become clingo Symbols.
+    """
+    m = _ACTION_TEXT.match(text)
+    if not m:
+        raise ParameterError(f"`{text[:80]}` is not an action like `name(arg, ...)`")
+    name, inner = m.group(1), m.group(2)
+    if inner is None or not inner.strip():
+        return name, []
+    args: list[str] = []
+    buf: list[str] = []
+    quote: str | None = None
+    for ch in inner:
+        if quote:
+            if ch == quote:
+                quote = None
+            else:
+                buf.append(ch)
+        elif ch in "\"'":
+            quote = ch
+        elif ch == ",":
+            args.append("".join(buf).strip())
+            buf = []
+        else:
+            buf.append(ch)
+    if quote:
+        raise ParameterError(f"unterminated quote in action `{text[:80]}`")
+    args.append("".join(buf).strip())
+    return name, args
+
+
+class DecisionPlane:
+    """Plans and decisions over one workspace and store, warm between requests."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        store: KnowledgeStore,
+        *,
+        clock: Clock,
+        time_limit_s: float | None = None,
+    ) -> None:
+        self.workspace = workspace
+        self.store = store
+        self.clock = clock
+        self.time_limit_s = time_limit_s or workspace.config.rules.time_limit_s
+        self._lock = threading.RLock()
+        self._ontology: rdflib.Graph | None = None
+        self._schema: Schema | None = None
+        self._prefixes: PrefixMap | None = None
+        self._rules: RuleSet | None = None
+        self._reasoner: Reasoner | None = None
+        self._facts: tuple[str, str, KgFacts, FactSet] | None = None
+
+    # -- the inputs, each cached ------------------------------------------------------------
+
+    def ontology(self) -> rdflib.Graph:
+        """The workspace ontology as an rdflib graph (empty for an empty workspace)."""
+        if self._ontology is None:
+            files = self.workspace.ontology_files()
+            if files:
+                from engine.ontology import load_ontology_graph
+
+                self._ontology = load_ontology_graph(files)
+            else:
+                self._ontology = rdflib.Graph()
+        return self._ontology
+
+    def prefixes(self) -> PrefixMap:
+        """Standard + ontology + ``[project.prefixes]`` bindings used for compact IRIs."""
+        if self._prefixes is None:
+            self._prefixes = PrefixMap.from_graph(self.ontology()).merged(
+                self.workspace.config.project.prefixes
+            )
+        return self._prefixes
+
+    def schema(self) -> Schema:
+        """The ASP predicates derived from the ontology."""
+        if self._schema is None:
+            self._schema = derive_schema(self.ontology(), prefixes=self.prefixes())
+        return self._schema
+
+    def rules(self) -> RuleSet:
+        """The rules, reloaded when a rule file changed; RuleError if they do not check."""
+        with self._lock:
+            fresh = load_rules(self.workspace.root, directory=self.workspace.rules_dir())
+            if self._rules is None or fresh.revision != self._rules.revision:
+                errors = [m for m in self.check_messages(fresh) if m.severity == "error"]
+                if errors:
+                    first = errors[0]
+                    raise RuleError(
+                        first.message,
+                        location=first.location,
+                        code=first.code,
+                        details={"errors": [str(m) for m in errors]},
+                    )
+                self._rules = fresh
+                self._reasoner = Reasoner(fresh, time_limit=self.time_limit_s)
+                self._facts = None
+            return self._rules
+
+    def check_messages(self, rules: RuleSet | None = None) -> list[RuleMessage]:
+        """Every located message about the rules: syntax, safety, unknown predicates, arity."""
+        rules = rules or load_rules(self.workspace.root, directory=self.workspace.rules_dir())
+        schema = {p.name: p.arity for p in self.schema().predicates}
+        return check_rules(rules, schema_predicates=schema)
+
+    def reasoner(self) -> Reasoner:
+        """The warm reasoner of the current rules."""
+        self.rules()
+        assert self._reasoner is not None
+        return self._reasoner
+
+    def facts(self) -> tuple[KgFacts, FactSet]:
+        """The KG facts the rules use, reloaded after any ingestion batch."""
+        with self._lock:
+            rules = self.rules()
+            state = kg_state(self.store)
+            if self._facts is not None and self._facts[:2] == (state, rules.revision):
+                return self._facts[2], self._facts[3]
+            graphs = [ox.NamedNode(self.workspace.source_graph(n)) for n in self.workspace.config.sources]
+            kg = load_facts(
+                self.store,
+                self.schema(),
+                used=used_signatures(rules),
+                graphs=graphs,
+                prefixes=self.prefixes(),
+                ontology=self.ontology(),
+            )
+            facts = FactSet.from_groups({"kg": kg.symbols}, revision=kg.revision)
+            self._facts = (state, rules.revision, kg, facts)
+            return kg, facts
+
+    def today(self) -> int:
+        """Today in days since 1970-01-01: ``[rules] now`` if fixed, else the clock."""
+        fixed = self.workspace.config.rules.now
+        day = dt.date.fromisoformat(fixed) if fixed else self.clock().date()
+        return days_since_epoch(day)
+
+    # -- requests -------------------------------------------------------------------------
+
+    def typed_params(self, raw: Mapping[str, object]) -> dict[str, object]:
+        """Request parameters converted to their declared types (IRIs compacted)."""
+        decls = {p.name: p.type for p in self.rules().params}
+        out: dict[str, object] = {}
+        for name, value in raw.items():
+            if name not in decls:
+                known = ", ".join(f"`{n}`" for n in sorted(decls)) or "none"
+                raise ParameterError(f"unknown parameter `{name}`; known parameters: {known}")
+            out[name] = self._typed(f"param `{name}`", decls[name], value)
+        return out
+
+    def _typed(self, what: str, kind: ParamType, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        if kind == "iri":
+            text = value.strip().removeprefix("<").removesuffix(">")
+            return self.prefixes().compact(self.prefixes().expand(text))
+        if kind == "int":
+            try:
+                return int(value)
+            except ValueError:
+                raise ParameterError(f"{what} expects an integer, got `{value[:80]}`") from None
+        if kind == "bool":
+            if value.lower() in ("true", "false"):
+                return value.lower() == "true"
+            raise ParameterError(f"{what} expects true or false, got `{value[:80]}`")
+        return value
+
+    def action(self, text: str) -> clingo.Symbol:
+        """A proposed action from its text form, typed by its ``@action`` declaration."""
+        name, raw = parse_action(text)
+        decls = {a.name: a for a in self.rules().actions}
+        if name not in decls:
+            known = ", ".join(f"`{n}`" for n in sorted(decls)) or "none"
+            raise ParameterError(f"unknown action type `{name}`; known action types: {known}")
+        decl = decls[name]
+        if len(raw) != len(decl.args):
+            raise ParameterError(f"action `{name}` takes {len(decl.args)} arguments, got {len(raw)}")
+        args = [
+            self._typed(f"argument `{var}` of `{name}`", kind, value)
+            for (var, kind), value in zip(decl.args, raw, strict=True)
+        ]
+        return action_symbol(self.rules(), name, args)
+
+    def plan(self, goal: str, params: Mapping[str, object] | None = None) -> PlanRecord:
+        """The optimal plan for ``goal`` with a decision and proof per action."""
+        with self._lock:
+            typed = self.typed_params(params or {})
+            kg, facts = self.facts()
+            now = self.today()
+            plan = self.reasoner().plan(
+                facts, goal, typed, now=now, origin=_origin(kg), label_of=kg.terms.label
+            )
+            return self._record("plan", plan, now)
+
+    def decide(self, action: str, params: Mapping[str, object] | None = None) -> PlanRecord:
+        """Policy decision for one proposed action (no planning), with its proof."""
+        with self._lock:
+            symbol = self.action(action)
+            typed = self.typed_params(params or {})
+            kg, facts = self.facts()
+            now = self.today()
+            plan = self.reasoner().decide(
+                facts, symbol, typed, now=now, origin=_origin(kg), label_of=kg.terms.label
+            )
+            return self._record("decision", plan, now)
+
+    def why_not(self, record: PlanRecord, action: str) -> WhyNot:
+        """Why ``action`` is not in a stored plan (evaluated on the current KG)."""
+        with self._lock:
+            symbol = self.action(action)
+            kg, facts = self.facts()
+            return self.reasoner().why_not(
+                facts,
+                record.plan.goal,
+                symbol,
+                dict(record.plan.params),
+                now=record.now,
+                origin=_origin(kg),
+                label_of=kg.terms.label,
+            )
+
+    def _record(self, kind: PlanKind, plan: Plan, now: int) -> PlanRecord:
+        digest = hashlib.sha256(
+            "\n".join(
+                [kind, plan.goal, plan.proposed or "", json.dumps(plan.params, sort_keys=True),
+                 plan.rules_revision, plan.facts_revision, str(now)]
+            ).encode()
+        ).hexdigest()
+        prefix = "plan" if kind == "plan" else "dec"
+        return PlanRecord(
+            id=f"{prefix}-{digest[:16]}",
+            kind=kind,
+            created_at=self.clock(),
+            kg_state=plan.facts_revision,
+            now=now,
+            plan=plan,
+        )
+
+
+def _origin(kg: KgFacts) -> Callable[[clingo.Symbol], object | None]:
+    def origin(atom: clingo.Symbol) -> object | None:
+        found = kg.origins(atom)
+        return [o.as_dict() for o in found] if found else None
+
+    return origin
