@@ -59,3 +59,4 @@ def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 
 from cli import commands_knowledge  # noqa: E402,F401  (registers the commands on `app`)
+from cli import commands_reasoning  # noqa: E402,F401

@@ -96,6 +96,21 @@ outbox_after = sa.Table(
 """Plan order: ``action_id`` may start only after ``after_id`` succeeded."""
 
 
+plans = sa.Table(
+    "plans",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("goal", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("kg_state", sa.String(64), nullable=False),
+    sa.Column("rules_revision", sa.String(64), nullable=False),
+    sa.Column("idempotency_key", sa.String(200), nullable=True, unique=True),
+    sa.Column("body", sa.Text(), nullable=False),
+)
+"""Every plan and decision Warrant computed, with the rules revision and KG state it used."""
+
+
 def sqlite_url(path: Path) -> str:
     """The SQLAlchemy URL of a SQLite file."""
     return f"sqlite:///{path}"
