@@ -15,7 +15,7 @@ from rich.table import Table
 from cli.context import build_context, utc_now
 from cli.main import app, handles_errors
 from cli.options import DataDirOpt, JsonOpt, WorkspaceOpt
-from engine.ingest import IngestSummary, Ingestor
+from engine.ingest import Ingestor, IngestSummary
 from engine.ontology_sync import sync_ontology
 from engine.quarantine import list_quarantine
 
@@ -25,7 +25,9 @@ console = Console()
 @app.command()
 @handles_errors
 def ingest(
-    sources: Annotated[list[str] | None, typer.Argument(help="Sources to ingest (default: all).")] = None,
+    sources: Annotated[
+        list[str] | None, typer.Argument(help="Sources to ingest (default: all).")
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Re-gate even if unchanged.")] = False,
     workspace: WorkspaceOpt = None,
     data_dir: DataDirOpt = None,
@@ -80,7 +82,9 @@ def _print_summaries(summaries: list[IngestSummary]) -> None:
     for s in summaries:
         for q in s.quarantine:
             reasons = "; ".join(str(r) for r in q["reasons"])  # type: ignore[attr-defined]
-            console.print(f"[red]quarantined[/] {s.source} {q['record']}: {reasons}", highlight=False)
+            console.print(
+                f"[red]quarantined[/] {s.source} {q['record']}: {reasons}", highlight=False
+            )
 
 
 @app.command()
@@ -119,7 +123,9 @@ Format = Literal["table", "json", "csv", "tsv", "xml", "turtle", "ntriples"]
 @handles_errors
 def query(
     sparql: Annotated[str, typer.Argument(help="A SPARQL 1.1 query (or @file.rq).")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json | csv | tsv | xml")] = "table",
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="table | json | csv | tsv | xml")
+    ] = "table",
     workspace: WorkspaceOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
@@ -146,7 +152,7 @@ def query(
             }
             if fmt not in formats:
                 raise typer.BadParameter(f"unknown format `{fmt}`", param_hint="--format")
-            out = result.serialize(format=formats[fmt])  # type: ignore[union-attr]
+            out = result.serialize(format=formats[fmt])
             print(out.decode() if out else "", end="")
 
 

@@ -78,31 +78,55 @@ def check(
         from engine.ontology import check_ontology
 
         report = check_ontology(files)
-        for m in report.messages:
-            messages.append({"severity": "error", "code": f"ontology_{m.kind}",
-                             "location": str(m.location), "message": m.message})
+        for om in report.messages:
+            messages.append(
+                {
+                    "severity": "error",
+                    "code": f"ontology_{om.kind}",
+                    "location": str(om.location),
+                    "message": om.message,
+                }
+            )
     shape_files = sorted({f for s in ctx.workspace.config.sources.values() for f in s.shapes})
     try:
         load_shapes([ctx.workspace.resolve(f) for f in shape_files])
     except WarrantError as exc:
-        messages.append({"severity": "error", "code": exc.code,
-                         "location": str(exc.location or ""), "message": exc.message})
+        messages.append(
+            {
+                "severity": "error",
+                "code": exc.code,
+                "location": str(exc.location or ""),
+                "message": exc.message,
+            }
+        )
     plane = DecisionPlane(ctx.workspace, OxigraphStore(None), clock=utc_now)
     for rm in plane.check_messages():
-        messages.append({"severity": rm.severity, "code": rm.code,
-                         "location": str(rm.location), "message": rm.message})
+        messages.append(
+            {
+                "severity": rm.severity,
+                "code": rm.code,
+                "location": str(rm.location),
+                "message": rm.message,
+            }
+        )
     errors = [m for m in messages if m["severity"] == "error"]
     if as_json:
         print(json.dumps({"ok": not errors, "messages": messages}, indent=2))
     else:
         for m in messages:
             colour = "red" if m["severity"] == "error" else "yellow"
-            console.print(f"{m['location']}: [{colour}]{m['severity']}[/] [dim]{m['code']}[/] "
-                          f"{m['message']}", highlight=False)
-        summary = f"{len(files)} ontology file(s), {len(shape_files)} shapes file(s), " \
-                  f"{len(plane.rules().rules) if not errors else 'unchecked'} rule(s)"
-        console.print(("[green]ok[/] " if not errors else f"[red]{len(errors)} error(s)[/] ")
-                      + summary, highlight=False)
+            console.print(
+                f"{m['location']}: [{colour}]{m['severity']}[/] [dim]{m['code']}[/] {m['message']}",
+                highlight=False,
+            )
+        summary = (
+            f"{len(files)} ontology file(s), {len(shape_files)} shapes file(s), "
+            f"{len(plane.rules().rules) if not errors else 'unchecked'} rule(s)"
+        )
+        console.print(
+            ("[green]ok[/] " if not errors else f"[red]{len(errors)} error(s)[/] ") + summary,
+            highlight=False,
+        )
     if errors:
         raise typer.Exit(code=1)
 
@@ -110,7 +134,9 @@ def check(
 @app.command("test")
 @handles_errors
 def test_rules(
-    path: Annotated[Path | None, typer.Argument(help="A case file or folder (default rules/tests).")] = None,
+    path: Annotated[
+        Path | None, typer.Argument(help="A case file or folder (default rules/tests).")
+    ] = None,
     workspace: WorkspaceOpt = None,
     data_dir: DataDirOpt = None,
     as_json: JsonOpt = False,
@@ -123,8 +149,11 @@ def test_rules(
     target = path or ctx.workspace.rules_dir() / "tests"
     report = run_rule_tests(rules, target)
     if as_json:
-        print(report.model_dump_json(indent=2) if hasattr(report, "model_dump_json") else
-              json.dumps(report, default=str))
+        print(
+            report.model_dump_json(indent=2)
+            if hasattr(report, "model_dump_json")
+            else json.dumps(report, default=str)
+        )
     else:
         for case in report.cases:
             mark = "[green]pass[/]" if case.passed else "[red]FAIL[/]"
@@ -152,14 +181,20 @@ def _print_plan(record: PlanRecord) -> None:
         d = a.decision
         who = f" → {', '.join(d.roles)}" if d.roles else ""
         table.add_row(
-            str(a.index), a.action, ", ".join(a.after),
-            f"[{colours[d.kind]}]{d.kind}{who}[/]", "; ".join(d.reasons),
+            str(a.index),
+            a.action,
+            ", ".join(a.after),
+            f"[{colours[d.kind]}]{d.kind}{who}[/]",
+            "; ".join(d.reasons),
         )
     console.print(table)
     cost = ", ".join(str(c) for c in plan.cost) or "0"
-    console.print(f"cost {cost} ({'optimal' if plan.optimal else 'best found, not proven optimal'})"
-                  f"; {len(plan.findings)} finding(s); rules {plan.rules_revision[:12]}, "
-                  f"facts {plan.facts_revision[:12]}", highlight=False)
+    console.print(
+        f"cost {cost} ({'optimal' if plan.optimal else 'best found, not proven optimal'})"
+        f"; {len(plan.findings)} finding(s); rules {plan.rules_revision[:12]}, "
+        f"facts {plan.facts_revision[:12]}",
+        highlight=False,
+    )
     console.print(f"[dim]warrant explain {record.id} ACTION  — the proof of an action[/]")
 
 
@@ -195,7 +230,9 @@ def plan(
 @app.command()
 @handles_errors
 def decide(
-    action: Annotated[str, typer.Argument(help='A proposed action, e.g. suspend_flow(acme:processing/P-0003).')],
+    action: Annotated[
+        str, typer.Argument(help="A proposed action, e.g. suspend_flow(acme:processing/P-0003).")
+    ],
     param: ParamOpt = None,
     workspace: WorkspaceOpt = None,
     data_dir: DataDirOpt = None,
@@ -221,13 +258,16 @@ def action_proof(record: PlanRecord, action: str | None) -> ProofGraph:
         return proofs
     wanted = "".join(action.split())
     keys = [
-        k for k in proofs.roots
+        k
+        for k in proofs.roots
         if "".join(k.split()) in (f"action({wanted})",)
         or "".join(k.split()).startswith((f"deny({wanted},", f"escalate({wanted},"))
     ]
     if not keys:
         known = ", ".join(a.action for a in record.plan.actions) or "none"
-        raise ParameterError(f"action `{action}` is not in plan `{record.id}`; its actions: {known}")
+        raise ParameterError(
+            f"action `{action}` is not in plan `{record.id}`; its actions: {known}"
+        )
     nodes: dict[str, object] = {}
     roots: dict[str, str] = {}
     for k in keys:
@@ -266,7 +306,7 @@ def why_not(
     data_dir: DataDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Why an action is not in a plan: failed conditions, cost difference, or blocking constraints."""
+    """Why an action is not in a plan: failed conditions, cost difference or blocking rules."""
     ctx = build_context(workspace, data_dir)
     record = _load(ctx, plan_id)
     with ctx.store() as store:
@@ -276,10 +316,14 @@ def why_not(
         return
     console.print(f"[bold]{answer.action}[/]: {answer.status.replace('_', ' ')}", highlight=False)
     if answer.cost_difference is not None:
-        console.print(f"  a plan with it costs {answer.cost_with_action} instead of "
-                      f"{answer.plan_cost} (difference {answer.cost_difference})", highlight=False)
+        console.print(
+            f"  a plan with it costs {answer.cost_with_action} instead of "
+            f"{answer.plan_cost} (difference {answer.cost_difference})",
+            highlight=False,
+        )
     for f in answer.failures:
-        console.print(f"  {f.model_dump_json() if hasattr(f, 'model_dump_json') else f}",
-                      highlight=False)
+        console.print(
+            f"  {f.model_dump_json() if hasattr(f, 'model_dump_json') else f}", highlight=False
+        )
     if answer.conflict is not None:
         console.print(f"  conflict: {answer.conflict.describe()}", highlight=False)

@@ -1,4 +1,4 @@
-"""What every command needs: settings, the workspace, the store — built on demand, never at import."""
+"""What every command needs: settings, workspace, store — built on demand, never at import."""
 
 from __future__ import annotations
 

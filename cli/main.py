@@ -58,5 +58,5 @@ def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-from cli import commands_knowledge  # noqa: E402,F401  (registers the commands on `app`)
-from cli import commands_reasoning  # noqa: E402,F401
+# Importing the command modules registers their commands on `app`.
+from cli import commands_knowledge, commands_reasoning  # noqa: E402,F401

@@ -89,7 +89,7 @@ class Connector(Protocol):
     name: str
 
     def records(self, source: LogicalSource) -> Iterator[Record]:
-        """Yield the records of ``source`` in a stable order; raise ``SourceError`` if unreadable."""
+        """Yield the records of ``source`` in a stable order; ``SourceError`` if unreadable."""
         ...
 
     def close(self) -> None:

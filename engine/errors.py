@@ -9,9 +9,9 @@ Every error carries a stable ``code`` (for programs), a one-line lowercase ``mes
     WarrantError
     ├── ConfigError          warrant.toml, settings, environment references
     ├── SourceError          a connector could not read its source
-    ├── MappingError         a YARRRML mapping is malformed or unsupported, or a record lacks a field
+    ├── MappingError         a YARRRML mapping is malformed or unsupported, or lacks a field
     ├── ShapesError          a shapes file does not parse or is not valid SHACL
-    ├── OntologyError        the ontology does not load, is inconsistent or has unsatisfiable classes
+    ├── OntologyError        the ontology does not load, is inconsistent or unsatisfiable
     ├── StoreError           the knowledge-graph store failed
     ├── QueryError           a SPARQL query is malformed, updates, or exceeds a limit
     ├── RuleError            a rule file does not parse or does not check

@@ -28,7 +28,6 @@ from engine.provenance import (
     StoredRecord,
     batch_triples,
     parse_records_graph,
-    record_node,
     record_triples,
 )
 from engine.quarantine import quarantine_triples, report_triples
@@ -118,9 +117,9 @@ def last_batch(store: KnowledgeStore, source: str) -> LastBatch | None:
     return None
 
 
-def _stored_records(store: KnowledgeStore, graph: ox.NamedNode) -> tuple[
-    dict[str, StoredRecord], set[ox.Triple]
-]:
+def _stored_records(
+    store: KnowledgeStore, graph: ox.NamedNode
+) -> tuple[dict[str, StoredRecord], set[ox.Triple]]:
     by_subject: dict[ox.NamedNode, list[ox.Triple]] = defaultdict(list)
     all_triples: set[ox.Triple] = set()
     for t in store.triples(graph):
@@ -240,7 +239,7 @@ class Ingestor:
         # Which focus nodes changed: records that are new or produce other triples now,
         # and the subjects of records that disappeared. A new shapes version changes the
         # contract for everyone: validate all.
-        changed: set[ox.NamedNode | ox.BlankNode] | None = set()
+        changed: set[ox.NamedNode | ox.BlankNode] = set()
         seen_records: set[str] = set()
         for rec in read.records:
             iri = rec.locator.iri
@@ -251,19 +250,16 @@ class Ingestor:
         for iri, old in stored.items():
             if iri not in seen_records:
                 changed.update(
-                    t.subject  # type: ignore[misc]
-                    for t in old.produced
-                    if isinstance(t.subject, ox.NamedNode | ox.BlankNode)
+                    t.subject for t in old.produced if isinstance(t.subject, ox.NamedNode)
                 )
-        if prev is None or prev.shapes_version != shapes.version:
-            changed = None
+        full = prev is None or prev.shapes_version != shapes.version
 
         result: GateResult = gate_batch(
             list(read.records),
             shapes,
-            context=StoreContext(self.store.raw, exclude_graph=graph),
+            context=StoreContext(self.store, exclude_graph=graph),
             ontology=self.ontology,
-            changed_subjects=changed,
+            changed_subjects=None if full else changed,
         )
         batch_id = _batch_id(name, started, content_hash)
         this_batch = batch_node(batch_id)

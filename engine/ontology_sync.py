@@ -26,8 +26,9 @@ def ontology_triples(paths: Sequence[Path]) -> list[ox.Triple]:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise OntologyError(f"cannot read ontology file: {exc.strerror}",
-                                location=Location(file=str(path))) from exc
+            raise OntologyError(
+                f"cannot read ontology file: {exc.strerror}", location=Location(file=str(path))
+            ) from exc
         digest.update(data)
         try:
             for q in ox.parse(data, format=ox.RdfFormat.TURTLE, base_iri=path.resolve().as_uri()):
@@ -40,7 +41,9 @@ def ontology_triples(paths: Sequence[Path]) -> list[ox.Triple]:
     dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
     base = f"urn:warrant:ontology:bnode:{digest.hexdigest()[:16]}:"
 
-    def sk(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> ox.NamedNode | ox.Literal | ox.Triple:
+    def sk(
+        term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple,
+    ) -> ox.NamedNode | ox.Literal | ox.Triple:
         return ox.NamedNode(base + term.value) if isinstance(term, ox.BlankNode) else term
 
     out = {

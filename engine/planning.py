@@ -221,7 +221,9 @@ class DecisionPlane:
             state = kg_state(self.store)
             if self._facts is not None and self._facts[:2] == (state, rules.revision):
                 return self._facts[2], self._facts[3]
-            graphs = [ox.NamedNode(self.workspace.source_graph(n)) for n in self.workspace.config.sources]
+            graphs = [
+                ox.NamedNode(self.workspace.source_graph(n)) for n in self.workspace.config.sources
+            ]
             kg = load_facts(
                 self.store,
                 self.schema(),
@@ -279,7 +281,9 @@ class DecisionPlane:
             raise ParameterError(f"unknown action type `{name}`; known action types: {known}")
         decl = decls[name]
         if len(raw) != len(decl.args):
-            raise ParameterError(f"action `{name}` takes {len(decl.args)} arguments, got {len(raw)}")
+            raise ParameterError(
+                f"action `{name}` takes {len(decl.args)} arguments, got {len(raw)}"
+            )
         args = [
             self._typed(f"argument `{var}` of `{name}`", kind, value)
             for (var, kind), value in zip(decl.args, raw, strict=True)
@@ -327,8 +331,15 @@ class DecisionPlane:
     def _record(self, kind: PlanKind, plan: Plan, now: int) -> PlanRecord:
         digest = hashlib.sha256(
             "\n".join(
-                [kind, plan.goal, plan.proposed or "", json.dumps(plan.params, sort_keys=True),
-                 plan.rules_revision, plan.facts_revision, str(now)]
+                [
+                    kind,
+                    plan.goal,
+                    plan.proposed or "",
+                    json.dumps(plan.params, sort_keys=True),
+                    plan.rules_revision,
+                    plan.facts_revision,
+                    str(now),
+                ]
             ).encode()
         ).hexdigest()
         prefix = "plan" if kind == "plan" else "dec"

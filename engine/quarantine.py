@@ -37,7 +37,7 @@ def _skolem(term: rdflib.term.Node, base: str) -> ox.NamedNode | ox.Literal | ox
     converted = to_oxigraph(term)
     if isinstance(converted, ox.BlankNode):
         return ox.NamedNode(f"{base}/{converted.value}")
-    return converted  # type: ignore[return-value]
+    return converted
 
 
 def shape_label(r: ValidationResult) -> str:
@@ -56,7 +56,9 @@ def _result_triples(node: ox.NamedNode, r: ValidationResult) -> Iterator[ox.Trip
     yield ox.Triple(node, sh("focusNode"), _skolem(r.focus_node, base))
     yield ox.Triple(node, sh("resultSeverity"), ox.NamedNode(r.severity.value))
     if r.constraint_component is not None:
-        yield ox.Triple(node, sh("sourceConstraintComponent"), _skolem(r.constraint_component, base))
+        yield ox.Triple(
+            node, sh("sourceConstraintComponent"), _skolem(r.constraint_component, base)
+        )
     yield ox.Triple(node, sh("resultMessage"), literal(r.message or "constraint violated"))
     yield ox.Triple(node, wr("shapeDescription"), literal(shape_label(r)))
     if r.result_path is not None:
@@ -107,7 +109,7 @@ def report_triples(result: GateResult, *, batch_id: str) -> Iterator[ox.Triple]:
         subject = conv(s_)
         if isinstance(subject, ox.Literal) or not isinstance(p_, rdflib.URIRef):
             continue
-        yield ox.Triple(subject, ox.NamedNode(str(p_)), conv(o_))  # type: ignore[arg-type]
+        yield ox.Triple(subject, ox.NamedNode(str(p_)), conv(o_))
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,9 @@ def list_quarantine(store: KnowledgeStore, *, source: str | None = None) -> list
             source=src,
             record=record,
             batch=batch,
-            reasons=tuple(sorted(reasons, key=lambda r: (r["focus_node"], r["path"], r["message"]))),
+            reasons=tuple(
+                sorted(reasons, key=lambda r: (r["focus_node"], r["path"], r["message"]))
+            ),
         )
         for (src, record), (batch, reasons) in sorted(grouped.items())
     ]

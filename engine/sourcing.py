@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from connectors.rdffile import read_rdf
 from connectors.registry import open_connector
+from engine.errors import ConfigError, Location
 from engine.mapping import load_mapping, map_records
 from engine.mapping.model import MappedRecord
 from engine.workspace import RdfSourceConfig, Workspace
@@ -46,6 +47,11 @@ def read_source(workspace: Workspace, name: str) -> SourceRead:
             read_rdf(name=name, workspace=workspace.root, path=cfg.path, format=cfg.format)
         )
         return SourceRead(name, cfg.type, records, None)
+    if cfg.mapping is None:
+        raise ConfigError(
+            f"source `{name}` of type `{cfg.type}` needs a `mapping`",
+            location=Location(file="warrant.toml", field=f"sources.{name}.mapping"),
+        )
     doc = load_mapping(workspace.resolve(cfg.mapping), base_dir=workspace.root)
     connector = open_connector(name, cfg.model_dump(), workspace=workspace.root)
     try:

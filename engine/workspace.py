@@ -84,11 +84,7 @@ class SparqlSourceConfig(_SourceBase):
 
 
 SourceConfig = Annotated[
-    FileSourceConfig
-    | SqlSourceConfig
-    | RdfSourceConfig
-    | Neo4jSourceConfig
-    | SparqlSourceConfig,
+    FileSourceConfig | SqlSourceConfig | RdfSourceConfig | Neo4jSourceConfig | SparqlSourceConfig,
     Field(discriminator="type"),
 ]
 
@@ -149,7 +145,9 @@ def _interpolate(value: Any, env: Mapping[str, str], where: str, file: str) -> A
 
         return _ENV_REF.sub(sub, value)
     if isinstance(value, dict):
-        return {k: _interpolate(v, env, f"{where}.{k}" if where else k, file) for k, v in value.items()}
+        return {
+            k: _interpolate(v, env, f"{where}.{k}" if where else k, file) for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_interpolate(v, env, f"{where}[{i}]", file) for i, v in enumerate(value)]
     return value

@@ -85,8 +85,14 @@ shapes = ["shapes/people.shapes.ttl"]
 """
 
 
-def write_workspace(root: Path, *, people: str = PEOPLE_CSV, teams: str = TEAMS_CSV,
-                    version: str = "1.0.0", max_age: int = 120) -> Path:
+def write_workspace(
+    root: Path,
+    *,
+    people: str = PEOPLE_CSV,
+    teams: str = TEAMS_CSV,
+    version: str = "1.0.0",
+    max_age: int = 120,
+) -> Path:
     """Write the workspace files into ``root`` and return it."""
     (root / "data").mkdir(parents=True, exist_ok=True)
     (root / "mappings").mkdir(exist_ok=True)

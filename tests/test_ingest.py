@@ -85,8 +85,16 @@ def test_every_fact_finds_its_source_row_by_sparql(tmp_path: Path) -> None:
         (q.predicate.value.rsplit("#", 1)[-1])
         for q in store.match(batch, None, None, ox.NamedNode("urn:warrant:graph:provenance"))  # type: ignore[arg-type]
     }
-    assert {"used", "startedAtTime", "endedAtTime", "contentHash", "mappingVersion",
-            "shapesVersion", "triplesAdded", "recordsQuarantined"} <= facts
+    assert {
+        "used",
+        "startedAtTime",
+        "endedAtTime",
+        "contentHash",
+        "mappingVersion",
+        "shapesVersion",
+        "triplesAdded",
+        "recordsQuarantined",
+    } <= facts
 
 
 def test_unchanged_input_changes_nothing_and_says_so(tmp_path: Path) -> None:
@@ -134,12 +142,14 @@ def test_violating_record_is_quarantined_with_report_and_replayed_after_fix(tmp_
     paths = sorted({r["path"].rsplit("#", 1)[-1] for r in entry.reasons})
     assert paths == ["age", "name"]
     # the report is stored as RDF and queryable
-    assert list(store.select(
-        """PREFIX sh: <http://www.w3.org/ns/shacl#>
+    assert list(
+        store.select(
+            """PREFIX sh: <http://www.w3.org/ns/shacl#>
         SELECT ?r WHERE { GRAPH <urn:warrant:graph:reports> {
           ?rep a sh:ValidationReport ; sh:result ?r . ?r sh:focusNode
           <https://example.org/id/person/P4> } }"""
-    ))
+        )
+    )
     # fix the source: the record leaves the quarantine and loads
     (tmp_path / "ws" / "data" / "people.csv").write_text(PEOPLE_CSV + "P4,Barbara,T1,40\n")
     [s] = ingestor.ingest(["people"])
@@ -147,13 +157,17 @@ def test_violating_record_is_quarantined_with_report_and_replayed_after_fix(tmp_
     assert list_quarantine(store) == []
 
 
-def test_dangling_reference_is_quarantined_until_the_referenced_node_arrives(tmp_path: Path) -> None:
+def test_dangling_reference_is_quarantined_until_the_referenced_node_arrives(
+    tmp_path: Path,
+) -> None:
     ingestor, store = make(tmp_path, people=PEOPLE_CSV + "P5,Ken,T9,50\n")
     ingestor.ingest()
     [entry] = list_quarantine(store)
     assert "team" in entry.reasons[0]["path"]
     # the team arrives in the other source; replay loads the waiting record
-    (tmp_path / "ws" / "data" / "teams.csv").write_text("team_id,name,budget\nT1,Platform,100\nT2,Data,200\nT9,Unix,5\n")
+    (tmp_path / "ws" / "data" / "teams.csv").write_text(
+        "team_id,name,budget\nT1,Platform,100\nT2,Data,200\nT9,Unix,5\n"
+    )
     summaries = ingestor.ingest(["teams"])
     assert [s.source for s in summaries] == ["teams", "people"]
     assert summaries[1].quarantined == 0
@@ -164,10 +178,12 @@ def test_warnings_load_with_the_warning_recorded(tmp_path: Path) -> None:
     ingestor, store = make(tmp_path, teams="team_id,name,budget\nT1,Platform,-5\nT2,Data,200\n")
     teams = ingestor.ingest()[0]
     assert teams.quarantined == 0 and teams.warnings == 1
-    rows = list(store.select(
-        """PREFIX sh: <http://www.w3.org/ns/shacl#>
+    rows = list(
+        store.select(
+            """PREFIX sh: <http://www.w3.org/ns/shacl#>
         SELECT ?sev WHERE { GRAPH <urn:warrant:graph:reports> { ?r sh:resultSeverity ?sev } }"""
-    ))
+        )
+    )
     assert [r["sev"].value for r in rows] == ["http://www.w3.org/ns/shacl#Warning"]  # type: ignore[union-attr]
 
 
@@ -184,15 +200,33 @@ def test_new_shapes_version_revalidates_everything(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("breakage", "error", "where"),
     [
-        (lambda ws: (ws / "data" / "people.csv").write_text('person_id,name,team,age\nP1,"Ada,T1,36\n'),
-         SourceError, "people.csv"),
-        (lambda ws: (ws / "data" / "people.csv").write_text("person_id,name,team,age\nP1,Ada,T1\n"),
-         SourceError, "people.csv:2"),
+        (
+            lambda ws: (ws / "data" / "people.csv").write_text(
+                'person_id,name,team,age\nP1,"Ada,T1,36\n'
+            ),
+            SourceError,
+            "people.csv",
+        ),
+        (
+            lambda ws: (ws / "data" / "people.csv").write_text(
+                "person_id,name,team,age\nP1,Ada,T1\n"
+            ),
+            SourceError,
+            "people.csv:2",
+        ),
         (lambda ws: (ws / "data" / "people.csv").unlink(), SourceError, "people.csv"),
-        (lambda ws: (ws / "data" / "people.csv").write_text("person_id,name,age\nP1,Ada,36\n"),
-         MappingError, "team"),
-        (lambda ws: (ws / "shapes" / "people.shapes.ttl").write_text("@prefix sh: <x> .\nsh:a sh:b ;;; ."),
-         ShapesError, "people.shapes.ttl:2"),
+        (
+            lambda ws: (ws / "data" / "people.csv").write_text("person_id,name,age\nP1,Ada,36\n"),
+            MappingError,
+            "team",
+        ),
+        (
+            lambda ws: (ws / "shapes" / "people.shapes.ttl").write_text(
+                "@prefix sh: <x> .\nsh:a sh:b ;;; ."
+            ),
+            ShapesError,
+            "people.shapes.ttl:2",
+        ),
     ],
     ids=["unterminated-quote", "short-row", "missing-file", "missing-column", "bad-shapes"],
 )

@@ -29,8 +29,18 @@ def people_csv(rows: int, age_offset: int) -> str:
 
 def run_ingest(ws: Path, data: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "cli", "ingest", "people", "--workspace", str(ws),
-         "--data-dir", str(data), "--json"],
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "ingest",
+            "people",
+            "--workspace",
+            str(ws),
+            "--data-dir",
+            str(data),
+            "--json",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         cwd=Path(__file__).resolve().parent.parent,
@@ -43,14 +53,22 @@ def state(data: Path) -> tuple[int, int, int]:
     try:
         batches = sum(
             1
-            for _ in store.match(None, ox.NamedNode("http://www.w3.org/ns/prov#used"),
-                                 ox.NamedNode("urn:warrant:source:people"),
-                                 ox.NamedNode("urn:warrant:graph:provenance"))
+            for _ in store.match(
+                None,
+                ox.NamedNode("http://www.w3.org/ns/prov#used"),
+                ox.NamedNode("urn:warrant:source:people"),
+                ox.NamedNode("urn:warrant:graph:provenance"),
+            )
         )
         data_n = store.count(ox.NamedNode("urn:warrant:graph:source:people"))
         links = sum(
-            1 for _ in store.match(None, ox.NamedNode("https://w3id.org/warrant/core#produced"), None,
-                                   ox.NamedNode("urn:warrant:graph:records:people"))
+            1
+            for _ in store.match(
+                None,
+                ox.NamedNode("https://w3id.org/warrant/core#produced"),
+                None,
+                ox.NamedNode("urn:warrant:graph:records:people"),
+            )
         )
         return batches, data_n, links
     finally:
@@ -65,7 +83,9 @@ def test_killed_ingest_leaves_previous_or_new_state(tmp_path: Path) -> None:
     # the committed starting point, and how long a full batch takes here
     subprocess.run(
         [sys.executable, "-m", "cli", "ingest", "--workspace", str(ws), "--data-dir", str(data)],
-        check=True, capture_output=True, cwd=Path(__file__).resolve().parent.parent,
+        check=True,
+        capture_output=True,
+        cwd=Path(__file__).resolve().parent.parent,
     )
     old = state(data)
     assert old[0] == 1 and old[1] == ROWS * 4 and old[2] == ROWS * 4
@@ -73,9 +93,20 @@ def test_killed_ingest_leaves_previous_or_new_state(tmp_path: Path) -> None:
     (ws / "data" / "people.csv").write_text(people_csv(ROWS, 7))
     started = time.monotonic()
     subprocess.run(
-        [sys.executable, "-m", "cli", "ingest", "people", "--workspace", str(ws),
-         "--data-dir", str(tmp_path / "probe")],
-        check=True, capture_output=True, cwd=Path(__file__).resolve().parent.parent,
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "ingest",
+            "people",
+            "--workspace",
+            str(ws),
+            "--data-dir",
+            str(tmp_path / "probe"),
+        ],
+        check=True,
+        capture_output=True,
+        cwd=Path(__file__).resolve().parent.parent,
     )
     duration = time.monotonic() - started
 
@@ -95,9 +126,20 @@ def test_killed_ingest_leaves_previous_or_new_state(tmp_path: Path) -> None:
             break
     # a final uninterrupted run converges to the new state
     subprocess.run(
-        [sys.executable, "-m", "cli", "ingest", "people", "--workspace", str(ws),
-         "--data-dir", str(data)],
-        check=True, capture_output=True, cwd=Path(__file__).resolve().parent.parent,
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "ingest",
+            "people",
+            "--workspace",
+            str(ws),
+            "--data-dir",
+            str(data),
+        ],
+        check=True,
+        capture_output=True,
+        cwd=Path(__file__).resolve().parent.parent,
     )
     assert state(data)[0] == 2
     assert kills_mid_run >= 1  # the kills really interrupted running batches

@@ -11,6 +11,8 @@ from typing import Protocol
 
 import pyoxigraph as ox
 
+from engine.store.base import KnowledgeStore
+
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 
 
@@ -39,13 +41,15 @@ class NoContext:
 
 
 class StoreContext:
-    """Context read from a ``pyoxigraph.Store``, skipping ``exclude_graph`` (the batch's own graph).
+    """Context read from a knowledge store, skipping ``exclude_graph`` (the batch's own graph).
 
     One indexed lookup per node, so the cost follows the number of referenced nodes, never
     the size of the store.
     """
 
-    def __init__(self, store: ox.Store, exclude_graph: ox.NamedNode | None = None) -> None:
+    def __init__(
+        self, store: KnowledgeStore | ox.Store, exclude_graph: ox.NamedNode | None = None
+    ) -> None:
         self._store = store
         self._exclude = exclude_graph
 
@@ -62,7 +66,12 @@ class StoreContext:
     ) -> Iterator[ox.Triple]:
         seen: set[ox.Triple] = set()
         for node in nodes:
-            for quad in self._store.quads_for_pattern(node, predicate, None, None):
+            quads = (
+                self._store.quads_for_pattern(node, predicate, None, None)
+                if isinstance(self._store, ox.Store)
+                else self._store.match(node, predicate, None, None)
+            )
+            for quad in quads:
                 if self._exclude is not None and quad.graph_name == self._exclude:
                     continue
                 triple = quad.triple

@@ -11,6 +11,7 @@ IRIs only; RDF files and validation reports are skolemised before they get here.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -89,7 +90,9 @@ class OxigraphStore:
                     ops.append(f"INSERT DATA {{ GRAPH {g} {{\n{_triples_block(c.added)}\n}} }}")
             self._store.update(" ;\n".join(ops))
         except (OSError, SyntaxError, ValueError) as exc:
-            raise StoreError(f"the store refused a batch and kept its previous state: {exc}") from exc
+            raise StoreError(
+                f"the store refused a batch and kept its previous state: {exc}"
+            ) from exc
 
     def triples(self, graph: ox.NamedNode) -> Iterator[ox.Triple]:
         """Every triple of one named graph."""
@@ -171,7 +174,5 @@ class OxigraphStore:
     def close(self) -> None:
         """Flush pending writes; the store is released when garbage-collected."""
         if self.path is not None and not self.read_only:
-            try:
+            with contextlib.suppress(OSError):
                 self._store.flush()
-            except OSError:
-                pass
