@@ -83,7 +83,9 @@ def to_rdflib(term: OxTerm) -> RdfTerm:
             return Literal(term.value, lang=term.language)
         if term.datatype == _OX_XSD_STRING:
             return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
+        # normalize=False: rdflib would rewrite an ill-typed "" ^^xsd:boolean into "false",
+        # hiding exactly the bad data the gate must report.
+        return Literal(term.value, datatype=URIRef(term.datatype.value), normalize=False)
     raise ValueError(f"cannot convert `{term!r}` to an rdflib term (no RDF 1.2 triple terms)")
 
 
