@@ -7,6 +7,7 @@ the source graph, its records graph and the provenance agree, never half a batch
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -27,24 +28,25 @@ def people_csv(rows: int, age_offset: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_ingest(ws: Path, data: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "cli",
-            "ingest",
-            "people",
-            "--workspace",
-            str(ws),
-            "--data-dir",
-            str(data),
-            "--json",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
+REPO = Path(__file__).resolve().parent.parent
+
+
+def ingest_cmd(ws: Path, data: Path, *sources: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "cli",
+        "ingest",
+        *sources,
+        "--workspace",
+        str(ws),
+        "--data-dir",
+        str(data),
+    ]
+
+
+def run_ingest(ws: Path, data: Path, *sources: str) -> None:
+    subprocess.run(ingest_cmd(ws, data, *sources), check=True, capture_output=True, cwd=REPO)
 
 
 def state(data: Path) -> tuple[int, int, int]:
@@ -80,39 +82,25 @@ def test_killed_ingest_leaves_previous_or_new_state(tmp_path: Path) -> None:
     ws = write_workspace(tmp_path / "ws", people=people_csv(ROWS, 0))
     (ws / "data" / "teams.csv").write_text("team_id,name,budget\nT1,A,1\nT2,B,2\n")
     data = tmp_path / "var"
-    # the committed starting point, and how long a full batch takes here
-    subprocess.run(
-        [sys.executable, "-m", "cli", "ingest", "--workspace", str(ws), "--data-dir", str(data)],
-        check=True,
-        capture_output=True,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
+    # the committed starting point, and how long the next batch takes here (on a copy)
+    run_ingest(ws, data)
     old = state(data)
     assert old[0] == 1 and old[1] == ROWS * 4 and old[2] == ROWS * 4
 
     (ws / "data" / "people.csv").write_text(people_csv(ROWS, 7))
+    shutil.copytree(data, tmp_path / "probe")
     started = time.monotonic()
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cli",
-            "ingest",
-            "people",
-            "--workspace",
-            str(ws),
-            "--data-dir",
-            str(tmp_path / "probe"),
-        ],
-        check=True,
-        capture_output=True,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
+    run_ingest(ws, tmp_path / "probe", "people")
     duration = time.monotonic() - started
 
     kills_mid_run = 0
     for fraction in (0.1, 0.3, 0.5, 0.65, 0.8, 0.9, 0.95, 1.0):
-        proc = run_ingest(ws, data)
+        proc = subprocess.Popen(
+            ingest_cmd(ws, data, "people"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=REPO,
+        )
         time.sleep(duration * fraction)
         if proc.poll() is None:
             kills_mid_run += 1
@@ -125,21 +113,6 @@ def test_killed_ingest_leaves_previous_or_new_state(tmp_path: Path) -> None:
         if batches == 2:
             break
     # a final uninterrupted run converges to the new state
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cli",
-            "ingest",
-            "people",
-            "--workspace",
-            str(ws),
-            "--data-dir",
-            str(data),
-        ],
-        check=True,
-        capture_output=True,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
+    run_ingest(ws, data, "people")
     assert state(data)[0] == 2
     assert kills_mid_run >= 1  # the kills really interrupted running batches
