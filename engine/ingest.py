@@ -197,7 +197,18 @@ class Ingestor:
     def ingest_source(self, name: str, *, force: bool = False) -> IngestSummary:
         """One batch for one source; returns its summary."""
         started = self.clock()
-        read = read_source(self.workspace, name)
+        return self.ingest_read(read_source(self.workspace, name), force=force, started=started)
+
+    def ingest_read(
+        self, read: SourceRead, *, force: bool = False, started: datetime | None = None
+    ) -> IngestSummary:
+        """One batch from records already read and mapped (pulled, or pushed over the API).
+
+        The batch is gated, recorded and written exactly like a pulled one; unchanged input
+        (same content hash, mapping and shapes versions) writes nothing.
+        """
+        started = started or self.clock()
+        name = read.source
         shapes = self.shapes_for(name)
         graph = ox.NamedNode(self.workspace.source_graph(name))
         content_hash = read.content_hash

@@ -110,6 +110,27 @@ plans = sa.Table(
 )
 """Every plan and decision Warrant computed, with the rules revision and KG state it used."""
 
+approvals = sa.Table(
+    "approvals",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("plan_id", sa.String(64), nullable=False, index=True),
+    sa.Column("action_index", sa.Integer(), nullable=False),
+    sa.Column("action", sa.Text(), nullable=False),
+    sa.Column("role", sa.String(200), nullable=False, index=True),
+    sa.Column("reasons", sa.Text(), nullable=False),
+    sa.Column("state", sa.String(20), nullable=False, index=True),
+    sa.Column("dispatch", sa.Boolean(), nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("approver", sa.String(200), nullable=True),
+    sa.Column("comment", sa.Text(), nullable=True),
+    sa.Column("decided_at", sa.String(40), nullable=True),
+    sa.Column("superseded_by", sa.String(64), nullable=True),
+    sa.Column("basis", sa.Text(), nullable=False),
+    sa.UniqueConstraint("plan_id", "action_index", name="uq_approvals_plan_action"),
+)
+"""Escalated actions waiting for (or decided by) an approver; ``basis`` is the proof's facts."""
+
 
 def sqlite_url(path: Path) -> str:
     """The SQLAlchemy URL of a SQLite file."""
