@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import ParameterError
+from engine.errors import ParameterError, SolveError
 from engine.ingest import Ingestor
 from engine.ontology import load_ontology_graph
 from engine.planning import DecisionPlane, PlanRecord
-from engine.reasoning import load_rules
+from engine.reasoning import FactSet, Reasoner, load_rules
 from engine.reasoning.ruletest import TestReport, run_rule_tests
 from engine.store.oxigraph import OxigraphStore
 from engine.workspace import Workspace
@@ -241,3 +241,28 @@ def test_the_plan_matches_the_golden_file(plane: DecisionPlane, record: PlanReco
         GOLDEN.parent.mkdir(parents=True, exist_ok=True)
         GOLDEN.write_text(body, encoding="utf-8")
     assert body == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_why_not_suspend_instead_of_reassess(plane: DecisionPlane, record: PlanRecord) -> None:
+    """Suspending V003's flow would settle V015's exposure too, at a higher cost."""
+    answer = plane.why_not(record, f"suspend_flow({_flow(13)})")
+    assert answer.status == "not_chosen"
+    assert answer.cost_difference is not None and answer.cost_difference[0] > 0
+
+
+def test_no_plan_names_the_settling_constraint(repo_root: Path) -> None:
+    """A denied suspension whose fallback ticket is denied too leaves a finding unsettled."""
+    rules = load_rules(repo_root, directory=repo_root / "rules")
+    facts = FactSet.from_text(
+        'criticality("v/a", "vr:critical"). contract_owner("v/a", "e/gone").\n'
+        'processor("f/1", "v/a"). processes_asset("f/1", "d/1"). in_region("f/1", "r/us").\n'
+        'for_process("f/1", "p/hosting"). allowed_region("d/1", "r/eu").\n'
+    )
+    with pytest.raises(SolveError) as caught:
+        Reasoner(rules, time_limit=10).plan(facts, "remediate", {}, now=1000)
+    assert caught.value.code == "no_plan"
+    conflict = caught.value.details["conflict"]
+    assert isinstance(conflict, dict)
+    assert [i["rule_id"] for i in conflict["items"] if i["kind"] == "constraint"] == [
+        "every_finding_settled"
+    ]
