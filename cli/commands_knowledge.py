@@ -105,13 +105,17 @@ def quarantine(
     if not entries:
         console.print("no quarantined records")
         return
+    from engine.binding.prefixes import PrefixMap
+
+    short = PrefixMap.standard(ctx.workspace.config.project.prefixes).compact
     for e in entries:
-        console.print(f"[bold]{e.source}[/] {e.record}  [dim]{e.batch}[/]", highlight=False)
+        console.print(f"[bold]{e.source}[/] {e.record}", highlight=False)
         for r in e.reasons:
-            where = f" {r['path']}" if r["path"] else ""
-            value = f" = `{r['value']}`" if r["value"] else ""
+            where = f" {short(r['path'])}" if r["path"] else ""
+            value = f" = `{short(r['value'])}`" if r["value"] else ""
             console.print(
-                f"   [red]{r['severity']}[/] {r['focus_node']}{where}{value}: {r['message']}",
+                f"   [red]{r['severity']}[/] {short(r['focus_node'])}{where}{value}: "
+                f"{r['message']}",
                 highlight=False,
             )
 
