@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from typing import Protocol
 
 from fastapi import APIRouter, FastAPI
 
@@ -41,6 +42,18 @@ from engine.store import KnowledgeStore
 DEFAULT_QUERY_WORKERS = 4
 
 
+class Background(Protocol):
+    """Work that runs while the app serves (the dispatch worker): started and stopped with it."""
+
+    def start(self) -> None:
+        """Start (called when the app starts serving)."""
+        ...
+
+    def stop(self) -> None:
+        """Stop and wait (called at shutdown)."""
+        ...
+
+
 def create_app(
     settings: Settings,
     *,
@@ -50,9 +63,11 @@ def create_app(
     principals: PrincipalStore | None = None,
     routers: Sequence[APIRouter] = (),
     query_workers: int = DEFAULT_QUERY_WORKERS,
+    background: Sequence[Background] = (),
 ) -> FastAPI:
     """A ready FastAPI app over ``store``; registers the bootstrap admin key if configured.
 
+    ``background`` tasks start when the app starts serving and stop at shutdown.
     ``principals`` defaults to a store on the audit log's database (or on
     ``settings.audit_db_url`` when there is no :class:`AuditLog`).
     """
@@ -68,8 +83,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        executor.shutdown(wait=False, cancel_futures=True)
+        for task in background:
+            task.start()
+        try:
+            yield
+        finally:
+            for task in reversed(background):
+                task.stop()
+            executor.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(
         title="Warrant",

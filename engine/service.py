@@ -34,7 +34,7 @@ from engine.action.status import DeadLetter, DispatchRecord, PlanProgress
 from engine.approval_flow import ApprovalFlow, DispatchReport
 from engine.approvals import ApprovalStore
 from engine.decision_graph import dispatch_triples, plan_triples
-from engine.errors import ConflictError
+from engine.errors import ConflictError, RuleError
 from engine.ingest import Ingestor, IngestSummary
 from engine.ontology_sync import sync_ontology
 from engine.plan_store import PlanStore
@@ -297,11 +297,20 @@ class WarrantService:
     def reload_rules(self, *, actor: str) -> RulesReload:
         """Re-read and re-check the rules (RuleError if they do not check); audited."""
         before = self.plane._rules.revision if self.plane._rules is not None else None
-        rules = self.plane.rules()
+        try:
+            rules = self.plane.rules()
+        except RuleError as exc:
+            self.audit.append(
+                AuditKind.RULE_RELOAD, actor=actor, subject="rules",
+                payload={"before": before, "ok": False, "code": exc.code,
+                         "error": str(exc)[:500]},
+                at=self.clock.now(),
+            )
+            raise
         self.audit.append(
             AuditKind.RULE_RELOAD, actor=actor, subject="rules",
             payload={"before": before, "after": rules.revision, "rules": len(rules.rules),
-                     "changed": before != rules.revision},
+                     "changed": before != rules.revision, "ok": True},
             at=self.clock.now(),
         )
         return RulesReload(before=before, after=rules.revision, rules=len(rules.rules))
