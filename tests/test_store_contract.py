@@ -118,7 +118,8 @@ def test_select_runs_over_the_union_of_named_graphs(store: KnowledgeStore) -> No
     rows = list(store.select(f"SELECT ?x ?z WHERE {{ ?x <{P.value}> ?y . ?y <{P.value}> ?z }}"))
     assert rows == [{"x": n("a"), "z": n("c")}]
     optional = list(store.select(
-        f"SELECT ?x ?l WHERE {{ ?x <{P.value}> ?y OPTIONAL {{ ?x <{LABEL.value}> ?l }} }} ORDER BY ?x"
+        f"SELECT ?x ?l WHERE {{ ?x <{P.value}> ?y "
+        f"OPTIONAL {{ ?x <{LABEL.value}> ?l }} }} ORDER BY ?x"
     ))
     assert optional == [{"x": n("a")}, {"x": n("b")}]
 
@@ -157,7 +158,8 @@ def test_triple_terms_round_trip(store: KnowledgeStore) -> None:
     store.apply([GraphChange(G1, added=[ox.Triple(record, produced, quoted)])])
     assert list(store.triples(G1)) == [ox.Triple(record, produced, quoted)]
     assert [q.subject for q in store.match(None, produced, quoted)] == [record]
-    rows = list(store.select(f"SELECT ?r WHERE {{ ?r <{produced.value}> <<( <{EX}s> <{P.value}> \"o\" )>> }}"))
+    quoted_text = f'<<( <{EX}s> <{P.value}> "o" )>>'
+    rows = list(store.select(f"SELECT ?r WHERE {{ ?r <{produced.value}> {quoted_text} }}"))
     assert rows == [{"r": record}]
     store.apply([GraphChange(G1, removed=[ox.Triple(record, produced, quoted)])])
     assert store.count() == 0
@@ -177,11 +179,13 @@ def test_literals_keep_datatype_and_language(store: KnowledgeStore) -> None:
 
 
 _texts = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20
+    alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=20
 )
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(values=st.lists(_texts, min_size=1, max_size=5, unique=True))
 def test_any_literal_text_round_trips(store: KnowledgeStore, values: list[str]) -> None:
     triples = {t(f"h{i}", ox.Literal(v)) for i, v in enumerate(values)}
