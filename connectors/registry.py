@@ -6,10 +6,16 @@ TOML table) so this module depends on no config model. Keys read, by ``type``:
 - ``csv``: ``path`` (optional, overrides the mapping's), ``delimiter`` (one character,
   default ``,``), ``encoding`` (default ``utf-8``);
 - ``json``: ``path``, ``encoding``, ``format`` (``json`` | ``jsonl``; default by extension);
-- ``sql``: ``url`` (SQLAlchemy URL; ``sqlite:///relative.db`` is relative to the workspace).
+- ``sql``: ``url`` (SQLAlchemy URL; ``sqlite:///relative.db`` is relative to the workspace);
+- ``neo4j``: ``url`` (``bolt://`` / ``neo4j://``), ``user``, ``password``, ``database``,
+  ``params`` (Cypher parameters), ``key``, ``page_size``, ``timeout_s``, ``retries``;
+- ``sparql`` with a mapping: ``endpoint``, ``user``, ``password``, ``page_size``,
+  ``timeout_s``, ``retries`` (the mapping's query is a SELECT).
 
 Other keys (``mapping``, ``graph``, ``shapes`` …) belong to other steps and are ignored here.
-``rdf`` sources have no record connector: they are read by :func:`connectors.rdffile.read_rdf`.
+``rdf`` sources and ``sparql`` sources without a mapping (a CONSTRUCT) have no record
+connector: they are read by :func:`connectors.rdffile.read_rdf` and
+:func:`connectors.sparql.read_construct`.
 
 >>> # open_connector("vendors", {"type": "csv", "path": "data/vendors.csv"}, workspace=root)
 """
@@ -26,7 +32,7 @@ from connectors.jsonfile import JsonConnector, JsonFormat
 from connectors.sql import SqlConnector
 from engine.errors import ConfigError, Location
 
-ConnectorType = Literal["csv", "json", "sql"]
+ConnectorType = Literal["csv", "json", "sql", "neo4j", "sparql"]
 """The source types that yield records for a mapping."""
 
 _CONFIG_FILE = "warrant.toml"
@@ -56,6 +62,39 @@ def open_connector(name: str, settings: Mapping[str, object], *, workspace: Path
         if url is None:
             raise _error(name, "url", "needs a database `url`")
         return SqlConnector(name=name, url=url, workspace=workspace)
+    if kind == "neo4j":
+        from connectors.neo4j import Neo4jConnector
+
+        url = _optional_str(name, settings, "url")
+        if url is None:
+            raise _error(name, "url", "needs a bolt `url`")
+        return Neo4jConnector(
+            name=name,
+            url=url,
+            user=_optional_str(name, settings, "user"),
+            password=_optional_str(name, settings, "password"),
+            database=_optional_str(name, settings, "database"),
+            params=_mapping(name, settings, "params"),
+            key=_strings(name, settings, "key"),
+            page_size=_int(name, settings, "page_size", default=1000),
+            timeout_s=_float(name, settings, "timeout_s", default=30.0),
+            retries=_int(name, settings, "retries", default=3),
+        )
+    if kind == "sparql":
+        from connectors.sparql import SparqlConnector
+
+        endpoint = _optional_str(name, settings, "endpoint")
+        if endpoint is None:
+            raise _error(name, "endpoint", "needs an `endpoint`")
+        return SparqlConnector(
+            name=name,
+            endpoint=endpoint,
+            user=_optional_str(name, settings, "user"),
+            password=_optional_str(name, settings, "password"),
+            page_size=_int(name, settings, "page_size", default=0),
+            timeout_s=_float(name, settings, "timeout_s", default=30.0),
+            retries=_int(name, settings, "retries", default=3),
+        )
     expected = ", ".join(f"`{t}`" for t in get_args(ConnectorType))
     raise _error(name, "type", f"has unknown connector type `{kind}`; expected one of {expected}")
 
@@ -76,6 +115,40 @@ def _optional_str(name: str, settings: Mapping[str, object], key: str) -> str | 
     if value is None or isinstance(value, str):
         return value
     raise _error(name, key, f"setting `{key}` must be a string, not {type(value).__name__}")
+
+
+def _mapping(name: str, settings: Mapping[str, object], key: str) -> dict[str, object]:
+    value = settings.get(key)
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return {str(k): v for k, v in value.items()}
+    raise _error(name, key, f"setting `{key}` must be a table, not {type(value).__name__}")
+
+
+def _strings(name: str, settings: Mapping[str, object], key: str) -> tuple[str, ...]:
+    value = settings.get(key)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return tuple(str(v) for v in value)
+    raise _error(name, key, f"setting `{key}` must be a list of strings")
+
+
+def _int(name: str, settings: Mapping[str, object], key: str, *, default: int) -> int:
+    value = settings.get(key, default)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise _error(name, key, f"setting `{key}` must be an integer, not {type(value).__name__}")
+
+
+def _float(name: str, settings: Mapping[str, object], key: str, *, default: float) -> float:
+    value = settings.get(key, default)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    raise _error(name, key, f"setting `{key}` must be a number, not {type(value).__name__}")
 
 
 def _str(name: str, settings: Mapping[str, object], key: str, *, default: str) -> str:

@@ -14,7 +14,7 @@ from connectors.registry import open_connector
 from engine.errors import ConfigError, Location
 from engine.mapping import load_mapping, map_records
 from engine.mapping.model import MappedRecord
-from engine.workspace import RdfSourceConfig, Workspace
+from engine.workspace import RdfSourceConfig, SparqlSourceConfig, Workspace
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,20 @@ def read_source(workspace: Workspace, name: str) -> SourceRead:
             read_rdf(name=name, workspace=workspace.root, path=cfg.path, format=cfg.format)
         )
         return SourceRead(name, cfg.type, records, None)
+    if isinstance(cfg, SparqlSourceConfig) and cfg.mapping is None and cfg.query is not None:
+        from connectors.sparql import read_construct
+
+        constructed = read_construct(
+            name=name,
+            endpoint=cfg.endpoint,
+            query=cfg.query,
+            user=cfg.user,
+            password=cfg.password,
+            page_size=cfg.page_size,
+            timeout_s=cfg.timeout_s,
+            retries=cfg.retries,
+        )
+        return SourceRead(name, cfg.type, tuple(constructed), None)
     if cfg.mapping is None:
         raise ConfigError(
             f"source `{name}` of type `{cfg.type}` needs a `mapping`",

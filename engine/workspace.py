@@ -64,23 +64,43 @@ class RdfSourceConfig(_SourceBase):
 
 
 class Neo4jSourceConfig(_SourceBase):
-    """A Neo4j (Bolt) database whose Cypher queries the mapping names."""
+    """A Neo4j (Bolt) database whose Cypher queries the mapping names.
+
+    ``user`` / ``password`` usually come from the environment (``password = "${NEO4J_PASSWORD}"``);
+    ``params`` are Cypher query parameters; ``key`` names the columns that identify a row
+    (else the row's node / relationship element id); rows are read ``page_size`` at a time.
+    """
 
     type: Literal["neo4j"]
     mapping: str
     url: str
     user: str | None = None
-    password: str | None = None
+    password: str | None = Field(default=None, repr=False)
     database: str | None = None
+    params: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    key: tuple[str, ...] = ()
+    page_size: int = Field(default=1000, ge=1)
+    timeout_s: float = Field(default=30.0, gt=0)
+    retries: int = Field(default=3, ge=0)
 
 
 class SparqlSourceConfig(_SourceBase):
-    """A remote SPARQL 1.1 endpoint queried with CONSTRUCT (or SELECT + mapping)."""
+    """A remote SPARQL 1.1 endpoint queried with CONSTRUCT (or SELECT + mapping).
+
+    Without ``mapping``, ``query`` is a CONSTRUCT whose triples are the data (grouped per
+    subject like an ``rdf`` source); with a mapping, the mapping's SELECT query gives rows.
+    ``page_size`` > 0 pages the query with ``LIMIT`` / ``OFFSET`` (it must then ``ORDER BY``).
+    """
 
     type: Literal["sparql"]
     endpoint: str
-    query: str
+    query: str | None = None
     mapping: str | None = None
+    user: str | None = None
+    password: str | None = Field(default=None, repr=False)
+    page_size: int = Field(default=0, ge=0)
+    timeout_s: float = Field(default=30.0, gt=0)
+    retries: int = Field(default=3, ge=0)
 
 
 SourceConfig = Annotated[
@@ -121,6 +141,25 @@ class RulesConfig(_Strict):
     now: str | None = None  # fixed "today" (ISO date) for replayable examples; default: clock
 
 
+class StoreConfig(_Strict):
+    """The ``[store]`` table: the embedded Oxigraph (default) or a remote SPARQL 1.1 store.
+
+    For ``type = "sparql"``: ``query_url`` and ``update_url`` (SPARQL 1.1 Protocol), optional
+    ``store_url`` (Graph Store Protocol), credentials (from the environment), and ``union``:
+    how to query the union of named graphs (see ``engine.store.remote``).
+    """
+
+    type: Literal["oxigraph", "sparql"] = "oxigraph"
+    query_url: str | None = None
+    update_url: str | None = None
+    store_url: str | None = None
+    user: str | None = None
+    password: str | None = Field(default=None, repr=False)
+    timeout_s: float = Field(default=30.0, gt=0)
+    retries: int = Field(default=3, ge=0)
+    union: Literal["parameter", "native"] = "parameter"
+
+
 class WorkspaceConfig(_Strict):
     """The whole of ``warrant.toml``."""
 
@@ -129,6 +168,7 @@ class WorkspaceConfig(_Strict):
     rules: RulesConfig = Field(default_factory=RulesConfig)
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     executors: dict[str, ExecutorConfig] = Field(default_factory=dict)
+    store: StoreConfig = Field(default_factory=StoreConfig)
 
 
 def _interpolate(value: Any, env: Mapping[str, str], where: str, file: str) -> Any:

@@ -313,3 +313,38 @@ def _server_message(response: httpx.Response) -> str:
     if len(text) > 300:
         text = text[:299] + "…"
     return f"HTTP {response.status_code}: {text}" if text else f"HTTP {response.status_code}"
+
+
+def open_remote_store(
+    *,
+    query_url: str | None,
+    update_url: str | None,
+    store_url: str | None = None,
+    user: str | None = None,
+    password: str | None = None,
+    timeout_s: float = 30.0,
+    retries: int = 3,
+    union: UnionMode = "parameter",
+) -> RemoteSparqlStore:
+    """The remote store of a ``[store] type = "sparql"`` table; ConfigError for a missing URL.
+
+    >>> # open_remote_store(**workspace.config.store.model_dump(exclude={"type"}))
+    """
+    from engine.errors import ConfigError, Location
+
+    for key, value in (("query_url", query_url), ("update_url", update_url)):
+        if not value:
+            raise ConfigError(
+                f"a `sparql` store needs `{key}`",
+                Location(file="warrant.toml", field=f"store.{key}"),
+            )
+    assert query_url is not None and update_url is not None
+    return RemoteSparqlStore(
+        query_url=query_url,
+        update_url=update_url,
+        store_url=store_url,
+        auth=(user, password or "") if user is not None else None,
+        timeout_s=timeout_s,
+        retries=retries,
+        union=union,
+    )
