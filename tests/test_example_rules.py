@@ -14,10 +14,13 @@ import json
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from engine.errors import ParameterError, SolveError
 from engine.ingest import Ingestor
@@ -266,3 +269,184 @@ def test_no_plan_names_the_settling_constraint(repo_root: Path) -> None:
     assert [i["rule_id"] for i in conflict["items"] if i["kind"] == "constraint"] == [
         "every_finding_settled"
     ]
+
+
+# --- the rules against a reference model, on generated vendor registers -------------------------
+
+KINDS = ("k/soc2", "k/iso")
+LEVELS = ("vr:low", "vr:medium", "vr:high", "vr:critical")
+NOW_DAY = 1000
+# values on and around the boundaries the rules draw (expiry today, audit a year ago, risk 70)
+EXPIRIES = (900, 999, 1000, 1001)
+AUDITS = (None, 634, 635, 636, 1000)
+
+
+@dataclass(frozen=True)
+class VendorRow:
+    """One generated vendor: criticality, risk, last audit, certifications, parent."""
+
+    level: str
+    risk: int
+    audit: int | None
+    certs: tuple[tuple[str, int], ...]
+    parent: int | None
+
+
+@dataclass(frozen=True)
+class FlowRow:
+    """One generated processing flow: vendor, asset, region, business process."""
+
+    vendor: int
+    asset: int
+    region: str
+    process: str
+
+
+@dataclass(frozen=True)
+class Register:
+    """A generated vendor register: vendors (parents precede children), assets and flows."""
+
+    vendors: tuple[VendorRow, ...]
+    assets: tuple[tuple[bool, frozenset[str]], ...]  # (personal?, allowed regions)
+    flows: tuple[FlowRow, ...]
+
+    def text(self) -> str:
+        """The register as ASP facts in the schema's predicates."""
+        out = ['employee("e/1").']
+        for i, v in enumerate(self.vendors):
+            out += [f'vendor("v/{i}").', f'criticality("v/{i}", "{v.level}").']
+            out += [f'risk_score("v/{i}", {v.risk}).', f'contract_owner("v/{i}", "e/1").']
+            if v.audit is not None:
+                out.append(f'last_audit_date("v/{i}", {v.audit}).')
+            if v.parent is not None:
+                out.append(f'subprocessor_of("v/{i}", "v/{v.parent}").')
+            for j, (kind, expiry) in enumerate(v.certs):
+                c = f'"c/{i}-{j}"'
+                out += [
+                    f'certifies({c}, "v/{i}").',
+                    f'certification_kind({c}, "{kind}").',
+                    f"expiry_date({c}, {expiry}).",
+                ]
+        for a, (personal, regions) in enumerate(self.assets):
+            kind = "vr:personal" if personal else "vr:internal"
+            out.append(f'classification("d/{a}", "{kind}").')
+            out += [f'allowed_region("d/{a}", "{r}").' for r in sorted(regions)]
+        for f, flow in enumerate(self.flows):
+            out += [
+                f'processor("f/{f}", "v/{flow.vendor}").',
+                f'processes_asset("f/{f}", "d/{flow.asset}").',
+                f'in_region("f/{f}", "{flow.region}").',
+                f'for_process("f/{f}", "{flow.process}").',
+            ]
+        return "\n".join(out) + "\n"
+
+
+@st.composite
+def registers(draw: st.DrawFn) -> Register:
+    n = draw(st.integers(1, 6))
+    vendors = []
+    for i in range(n):
+        certs = draw(
+            st.lists(st.tuples(st.sampled_from(KINDS), st.sampled_from(EXPIRIES)), max_size=2)
+        )
+        vendors.append(
+            VendorRow(
+                level=draw(st.sampled_from(LEVELS)),
+                risk=draw(st.sampled_from((20, 69, 70, 71, 90))),
+                audit=draw(st.sampled_from(AUDITS)),
+                certs=tuple(certs),
+                parent=draw(st.sampled_from((None, 0, i - 1, i - 1, i - 1))) if i else None,
+            )
+        )
+    assets = tuple(
+        (draw(st.booleans()), frozenset(draw(st.sets(st.sampled_from(("r/eu", "r/us"))))))
+        for _ in range(3)
+    )
+    flows = draw(
+        st.lists(
+            st.builds(
+                FlowRow,
+                vendor=st.just(0) | st.integers(0, n - 1),  # the root heads the longest chain
+                asset=st.integers(0, 2),
+                region=st.sampled_from(("r/eu", "r/us")),
+                process=st.sampled_from(("p/hosting", "p/backup")),
+            ),
+            max_size=5,
+        )
+    )
+    return Register(tuple(vendors), assets, tuple(flows))
+
+
+def _model_findings(reg: Register) -> set[str]:
+    """The findings, computed directly from the register (a reference for findings.lp)."""
+    out: set[str] = set()
+    kinds_in_use = {k for v in reg.vendors for k, _e in v.certs}
+    below: dict[int, set[int]] = {i: {i} for i in range(len(reg.vendors))}
+    for i in reversed(range(len(reg.vendors))):  # children come after their parents
+        parent = reg.vendors[i].parent
+        if parent is not None:
+            below[parent] |= below[i]
+    for i, v in enumerate(reg.vendors):
+        current = {k for k, e in v.certs if e >= NOW_DAY}
+        for j, (kind, expiry) in enumerate(v.certs):
+            if expiry < NOW_DAY and kind not in current:
+                out.add(f'finding(cert_expired,"v/{i}","c/{i}-{j}",{expiry})')
+        if not v.certs:
+            out.add(f'finding(no_certification,"v/{i}")')
+        elif v.level == "vr:critical":
+            held = {k for k, _e in v.certs}
+            out |= {f'finding(missing_certification,"v/{i}","{k}")' for k in kinds_in_use - held}
+        if v.audit is None:
+            out.add(f'finding(never_audited,"v/{i}")')
+        elif v.audit < NOW_DAY - 365:
+            out.add(f'finding(stale_audit,"v/{i}",{v.audit})')
+    for f, flow in enumerate(reg.flows):
+        personal, regions = reg.assets[flow.asset]
+        if regions and flow.region not in regions:
+            out.add(f'finding(outside_region,"f/{f}","d/{flow.asset}","{flow.region}")')
+        if personal:
+            for s in below[flow.vendor]:
+                if reg.vendors[s].risk >= 70:
+                    out.add(f'finding(high_risk_personal,"v/{s}","f/{f}")')
+    return out
+
+
+def _settles(finding: str, reg: Register) -> set[str]:
+    """The actions that settle one finding (a reference for remedies.lp)."""
+    args = finding[len("finding(") : -1].split(",")
+    kind, subject = args[0], args[1]
+    reassess = {f"schedule_reassessment({subject})"}
+    if kind == "cert_expired":
+        return reassess | {f"request_evidence({subject})"}
+    if kind in ("no_certification", "missing_certification"):
+        return reassess | {f"open_ticket({subject})"}
+    if kind in ("stale_audit", "never_audited"):
+        return reassess
+    if kind == "high_risk_personal":
+        return reassess | {f"suspend_flow({args[2]})"}
+    vendor = reg.flows[int(subject.strip('"')[2:])].vendor
+    return {f"suspend_flow({subject})", f'open_ticket("v/{vendor}")'}
+
+
+@pytest.fixture(scope="module")
+def reasoner(repo_root: Path) -> Reasoner:
+    return Reasoner(load_rules(repo_root, directory=repo_root / "rules"), time_limit=10)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(reg=registers())
+def test_the_rules_agree_with_a_reference_model(reasoner: Reasoner, reg: Register) -> None:
+    plan = reasoner.plan(FactSet.from_text(reg.text()), "remediate", {}, now=NOW_DAY, proofs=False)
+    assert set(plan.findings) == _model_findings(reg)
+    assert plan.optimal
+    live = {a.action for a in plan.actions if a.decision.kind != "deny"}
+    for finding in plan.findings:
+        assert _settles(finding, reg) & live, finding
+    for a in plan.actions:
+        if a.decision.kind == "deny":  # only a required suspension is kept when denied
+            assert a.action.startswith("suspend_flow(")
+            assert any(
+                f.startswith(f"finding(outside_region,{a.action[13:-1]},") for f in plan.findings
+            )
