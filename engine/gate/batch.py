@@ -34,6 +34,7 @@ from rdflib.namespace import RDFS, SH
 
 from connectors.base import RecordLocator
 from engine.gate.context import RDF_TYPE, ContextProvider
+from engine.gate.prepared import PreparedQueryGraph
 from engine.gate.report import Severity, ValidationResult, empty_report
 from engine.gate.validate import run_pyshacl
 from engine.mapping.model import MappedRecord
@@ -172,7 +173,7 @@ def gate_batch(
             plan = _plan_delta(records, index, changed, class_preds)
         else:
             plan = _plan_full(records, index, shapes, context, class_preds, changed)
-        graph = rdflib.Graph(bind_namespaces="none")
+        graph = PreparedQueryGraph(bind_namespaces="none")
         add_triples(graph, plan.triples)
         add_triples(graph, (t for n in plan.referenced for t in index.types.get(n, ())))
         named = [n for n in plan.referenced if isinstance(n, ox.NamedNode)]

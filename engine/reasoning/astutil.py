@@ -7,6 +7,7 @@ place and ``Function`` in another) are handled once, here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 
 import clingo
@@ -212,3 +213,70 @@ def render(sym: clingo.Symbol) -> str:
         text: str = sym.string
         return text
     return str(sym)
+
+
+Evaluator = Callable[[Mapping[str, clingo.Symbol]], clingo.Symbol]
+
+
+def compile_term(term: ast.AST) -> Evaluator:
+    """``evaluate`` compiled once: a closure that walks no AST (proofs evaluate many instances).
+
+    Same results and the same NotGround cases as :func:`evaluate`; reading clingo AST
+    attributes goes through cffi on every access, which made it most of a proof's cost.
+    """
+    kind = term.ast_type
+    if kind == ast.ASTType.SymbolicAtom:
+        return compile_term(term.symbol)
+    if kind == ast.ASTType.SymbolicTerm:
+        sym: clingo.Symbol = term.symbol
+        return lambda _b: sym
+    if kind == ast.ASTType.Variable:
+        name: str = term.name
+
+        def variable(b: Mapping[str, clingo.Symbol]) -> clingo.Symbol:
+            try:
+                return b[name]
+            except KeyError:
+                raise NotGround(name) from None
+
+        return variable
+    if kind == ast.ASTType.Function and not term.external:
+        fname: str = term.name
+        args = [compile_term(a) for a in term.arguments]
+        return lambda b: clingo.Function(fname, [a(b) for a in args])
+    return lambda b: evaluate(term, b)
+
+
+class Rendering:
+    """``str(substitute(node, binding))`` compiled once into text pieces and variable slots.
+
+    Each variable is substituted once by a marker constant, printed by clingo, and the text
+    split at the markers, so rendering an instance is a join of strings.
+    """
+
+    def __init__(self, node: ast.AST) -> None:
+        names = sorted({v.name for v in variables(node)})
+        markers = {n: f"__warrant_var_{i}__" for i, n in enumerate(names)}
+        text = str(substitute(node, {n: clingo.Function(m) for n, m in markers.items()}))
+        self._pieces: list[str] = []
+        self._slots: list[str] = []
+        if not markers:
+            self._pieces.append(text)
+            return
+        by_marker = {m: n for n, m in markers.items()}
+        pattern = re.compile("|".join(re.escape(m) for m in markers.values()))
+        last = 0
+        for m in pattern.finditer(text):
+            self._pieces.append(text[last:m.start()])
+            self._slots.append(by_marker[m.group(0)])
+            last = m.end()
+        self._pieces.append(text[last:])
+
+    def render(self, binding: Mapping[str, clingo.Symbol]) -> str:
+        """The node's text with bound variables replaced by their values."""
+        out = [self._pieces[0]]
+        for slot, piece in zip(self._slots, self._pieces[1:], strict=True):
+            value = binding.get(slot)
+            out.append(slot if value is None else str(value))
+            out.append(piece)
+        return "".join(out)

@@ -176,9 +176,14 @@ def assemble_plan(
     ordered = order_actions(actions, after)
     decided = decisions(answer.shown, actions)
     roots = proofs.roots if proofs is not None else {}
+    # grouped once: a scan of every pair per action was quadratic in the plan's size
+    after_of: dict[clingo.Symbol, list[clingo.Symbol]] = {}
+    for a, b in after:
+        if b in decided and b != a:
+            after_of.setdefault(a, []).append(b)
     planned = []
     for index, action in enumerate(ordered):
-        before = sorted(str(b) for a, b in after if a == action and b in decided and b != a)
+        before = sorted(str(b) for b in after_of.get(action, ()))
         planned.append(
             PlannedAction(
                 index=index,

@@ -22,7 +22,7 @@ import clingo
 from clingo import ast
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.reasoning.astutil import NotGround, evaluate, render, substitute
+from engine.reasoning.astutil import Evaluator, NotGround, Rendering, compile_term, render
 from engine.reasoning.transform import Program, TracedElement
 
 Resolver = Callable[[clingo.Symbol], object | None]
@@ -232,22 +232,67 @@ def _relevant(
     return out
 
 
+@dataclass(frozen=True)
+class _Compiled:
+    """A traced element's head, positive body and rendered literals, compiled once."""
+
+    head: Evaluator
+    positive: tuple[Evaluator, ...]
+    negative: tuple[Rendering, ...]
+    comparisons: tuple[Rendering, ...]
+    aggregates: tuple[Rendering, ...]
+    body: tuple[Rendering, ...]
+
+
+# Keyed by the traced element's identity; the element is kept so its id is never reused.
+_COMPILED: dict[int, tuple[TracedElement, _Compiled]] = {}
+
+
+def _compiled(traced: TracedElement) -> _Compiled:
+    hit = _COMPILED.get(id(traced))
+    if hit is not None and hit[0] is traced:
+        return hit[1]
+    assert traced.head is not None
+    positive: list[Evaluator] = []
+    negative: list[Rendering] = []
+    comparisons: list[Rendering] = []
+    aggregates: list[Rendering] = []
+    for lit in traced.body:
+        if lit.ast_type == ast.ASTType.Literal:
+            kind = lit.atom.ast_type
+            if kind == ast.ASTType.SymbolicAtom:
+                if lit.sign == ast.Sign.NoSign:
+                    positive.append(compile_term(lit.atom))
+                else:
+                    negative.append(Rendering(lit))
+            elif kind == ast.ASTType.Comparison:
+                comparisons.append(Rendering(lit))
+            elif kind != ast.ASTType.BooleanConstant:
+                aggregates.append(Rendering(lit))
+        else:
+            aggregates.append(Rendering(lit))
+    compiled = _Compiled(
+        head=compile_term(traced.head.atom),
+        positive=tuple(positive),
+        negative=tuple(negative),
+        comparisons=tuple(comparisons),
+        aggregates=tuple(aggregates),
+        body=tuple(Rendering(lit) for lit in traced.body),
+    )
+    _COMPILED[id(traced)] = (traced, compiled)
+    return compiled
+
+
 def _instance(program: Program, fired: clingo.Symbol) -> _Instance | None:
     idx, element, values = fired.arguments
     traced = program.traced.get((idx.number, element.number))
     if traced is None or traced.head is None:
         return None
     binding = dict(zip(traced.variables, values.arguments, strict=True))
+    compiled = _compiled(traced)
     try:
-        head = evaluate(traced.head.atom, binding)
-        positive = []
-        for lit in traced.body:
-            if (
-                lit.ast_type == ast.ASTType.Literal
-                and lit.sign == ast.Sign.NoSign
-                and lit.atom.ast_type == ast.ASTType.SymbolicAtom
-            ):
-                positive.append(evaluate(lit.atom, binding))
+        head = compiled.head(binding)
+        positive = [p(binding) for p in compiled.positive]
     except NotGround:
         return None
     return _Instance(traced, binding, head, tuple(dict.fromkeys(positive)))
@@ -322,21 +367,10 @@ def _rule_content(
     inst: _Instance, ids: Mapping[clingo.Symbol, str], label_of: LabelOf | None
 ) -> dict[str, Any]:
     rule = inst.traced.rule
-    negative: list[str] = []
-    comparisons: list[str] = []
-    aggregates: list[str] = []
-    for lit in inst.traced.body:
-        if lit.ast_type == ast.ASTType.Literal:
-            kind = lit.atom.ast_type
-            if kind == ast.ASTType.SymbolicAtom:
-                if lit.sign != ast.Sign.NoSign:
-                    negative.append(str(substitute(lit, inst.binding)))
-            elif kind == ast.ASTType.Comparison:
-                comparisons.append(str(substitute(lit, inst.binding)))
-            elif kind != ast.ASTType.BooleanConstant:
-                aggregates.append(str(substitute(lit, inst.binding)))
-        else:
-            aggregates.append(str(substitute(lit, inst.binding)))
+    compiled = _compiled(inst.traced)
+    negative = [r.render(inst.binding) for r in compiled.negative]
+    comparisons = [r.render(inst.binding) for r in compiled.comparisons]
+    aggregates = [r.render(inst.binding) for r in compiled.aggregates]
     return {
         "rule_id": rule.id,
         "file": rule.file,
@@ -358,7 +392,7 @@ def _label(inst: _Instance, label_of: LabelOf | None) -> str:
         return named if named is not None else render(sym)
 
     if template is None:
-        body = ", ".join(str(substitute(lit, inst.binding)) for lit in inst.traced.body)
+        body = ", ".join(r.render(inst.binding) for r in _compiled(inst.traced).body)
         return f"{inst.head} :- {body}" if body else str(inst.head)
     return _PLACEHOLDER.sub(
         lambda m: show(inst.binding[m.group(1)]) if m.group(1) in inst.binding else m.group(0),
