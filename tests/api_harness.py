@@ -82,13 +82,14 @@ def run_api(
     behaviour: WebhookBehaviour | None = None,
     retry_policy: RetryPolicy | None = None,
     max_body_bytes: int = 200_000,
+    hook_timeout_s: float = 2.0,
 ) -> Iterator[ApiHarness]:
     """Serve the test workspace on 127.0.0.1 until the block ends."""
     with ExitStack() as stack:
         receiver = stack.enter_context(
             WebhookReceiver(tmp / "hook.sqlite", secret=HOOK_SECRET, behaviour=behaviour)
         )
-        root = make_workspace(tmp / "ws", hook_url=receiver.url)
+        root = make_workspace(tmp / "ws", hook_url=receiver.url, hook_timeout_s=hook_timeout_s)
         settings = Settings(
             workspace=root,
             data_dir=tmp / "var",
