@@ -174,16 +174,20 @@ def _print_plan(record: PlanRecord) -> None:
     if plan.params:
         title += "  " + " ".join(f"{k}={v}" for k, v in plan.params.items())
     table = Table(title=title, title_justify="left")
-    for col in ("#", "action", "after", "decision", "reason"):
-        table.add_column(col)
+    table.add_column("#", justify="right")
+    table.add_column("action", no_wrap=True)
+    table.add_column("after")
+    table.add_column("decision", no_wrap=True)
+    table.add_column("reason")
     colours = {"allow": "green", "escalate": "yellow", "deny": "red"}
+    index = {a.action: a.index for a in plan.actions}
     for a in plan.actions:
         d = a.decision
         who = f" → {', '.join(d.roles)}" if d.roles else ""
         table.add_row(
             str(a.index),
             a.action,
-            ", ".join(a.after),
+            ", ".join(f"#{index[b]}" for b in a.after if b in index),
             f"[{colours[d.kind]}]{d.kind}{who}[/]",
             "; ".join(d.reasons),
         )

@@ -140,8 +140,28 @@ class ProofGraph(BaseModel):
 def _title(node: FactNode | RuleNode) -> str:
     if isinstance(node, RuleNode):
         return f"{node.head} ← {node.label} [{node.rule_id} {node.file}:{node.line}]"
-    origin = "" if node.origin is None else f" from {json.dumps(node.origin, sort_keys=True)}"
+    origin = "" if node.origin is None else f" from {_origin_text(node.origin)}"
     return f"{node.atom} [{node.source} fact{origin}]"
+
+
+def _origin_text(origin: object) -> str:
+    """Source records read as ``file#row=N``; other origins as compact JSON.
+
+    The binding's origins are lists of ``{triple, compact, graph, batch, record}`` dicts; a
+    reader of a proof tree wants the record first, the triple and batch second.
+    """
+    items = origin if isinstance(origin, list) else [origin]
+    parts: list[str] = []
+    for item in items:
+        record = item.get("record") if isinstance(item, dict) else None
+        if not isinstance(record, dict):
+            return json.dumps(origin, sort_keys=True)
+        ident = record.get("key") or f"row={record.get('row')}"
+        where = f"{record.get('container')}#{ident}"
+        triple = " ".join(str(t) for t in item.get("compact") or ())
+        batch = str(item.get("batch") or "").removeprefix("urn:warrant:batch:")
+        parts.append(f"{where} ({triple}; batch {batch})" if triple else where)
+    return "; ".join(parts)
 
 
 def _dot_string(text: str) -> str:
