@@ -51,7 +51,9 @@ def setup(
 def _term(text: str) -> ox.NamedNode | ox.Literal:
     """An N-Triples term string as stored in an origin back to a pyoxigraph term."""
     [quad] = list(ox.parse(f"<urn:s> <urn:p> {text} .", format=ox.RdfFormat.N_TRIPLES))
-    return quad.object  # type: ignore[return-value]
+    obj = quad.object
+    assert isinstance(obj, ox.NamedNode | ox.Literal)
+    return obj
 
 
 def test_proofs_are_acyclic_and_closed(

@@ -150,12 +150,12 @@ def _origin_text(origin: object) -> str:
     The binding's origins are lists of ``{triple, compact, graph, batch, record}`` dicts; a
     reader of a proof tree wants the record first, the triple and batch second.
     """
-    items = origin if isinstance(origin, list) else [origin]
+    items: list[object] = origin if isinstance(origin, list) else [origin]
     parts: list[str] = []
     for item in items:
-        record = item.get("record") if isinstance(item, dict) else None
-        if not isinstance(record, dict):
+        if not isinstance(item, dict) or not isinstance(item.get("record"), dict):
             return json.dumps(origin, sort_keys=True)
+        record = item["record"]
         ident = record.get("key") or f"row={record.get('row')}"
         where = f"{record.get('container')}#{ident}"
         triple = " ".join(str(t) for t in item.get("compact") or ())
