@@ -25,6 +25,7 @@ import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import clingo
@@ -152,6 +153,7 @@ class DecisionPlane:
         self._schema: Schema | None = None
         self._prefixes: PrefixMap | None = None
         self._rules: RuleSet | None = None
+        self._rules_stamp: tuple[tuple[str, int, int], ...] | None = None
         self._reasoner: Reasoner | None = None
         self._facts: tuple[str, str, KgFacts, FactSet] | None = None
 
@@ -186,6 +188,11 @@ class DecisionPlane:
     def rules(self) -> RuleSet:
         """The rules, reloaded when a rule file changed; RuleError if they do not check."""
         with self._lock:
+            # Re-reading and re-parsing every rule file on each call cost ~10 ms, several
+            # times per request: stat them first and parse only when one changed.
+            stamp = _rules_stamp(self.workspace.rules_dir())
+            if self._rules is not None and stamp == self._rules_stamp:
+                return self._rules
             fresh = load_rules(self.workspace.root, directory=self.workspace.rules_dir())
             if self._rules is None or fresh.revision != self._rules.revision:
                 errors = [m for m in self.check_messages(fresh) if m.severity == "error"]
@@ -200,6 +207,7 @@ class DecisionPlane:
                 self._rules = fresh
                 self._reasoner = Reasoner(fresh, time_limit=self.time_limit_s)
                 self._facts = None
+            self._rules_stamp = stamp
             return self._rules
 
     def check_messages(self, rules: RuleSet | None = None) -> list[RuleMessage]:
@@ -351,6 +359,17 @@ class DecisionPlane:
             now=now,
             plan=plan,
         )
+
+
+def _rules_stamp(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """Path, mtime and size of every rule file (as ``load_rules`` finds them)."""
+    if not directory.is_dir():
+        return ()
+    out = []
+    for path in sorted(directory.glob("*.lp")):
+        st = path.stat()
+        out.append((str(path), st.st_mtime_ns, st.st_size))
+    return tuple(out)
 
 
 def _origin(kg: KgFacts) -> Callable[[clingo.Symbol], object | None]:
