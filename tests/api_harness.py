@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from pydantic import SecretStr
@@ -65,12 +66,12 @@ class ApiHarness:
         name = "-".join(roles).replace(":", "-") or "none"
         return {"X-API-Key": self.principals.create_key(name, roles=roles).key}
 
-    def plan(self, params: dict[str, object] | None = None, **headers: str) -> dict[str, object]:
+    def plan(self, params: dict[str, object] | None = None, **headers: str) -> dict[str, Any]:
         """``POST /v1/plans`` for the test goal as admin; the JSON body (asserts 201)."""
         r = self.client.post("/v1/plans", json={"goal": "remediate", "params": params or {}},
                              headers={**self.admin, **headers})
         assert r.status_code == 201, r.text
-        body: dict[str, object] = r.json()
+        body: dict[str, Any] = r.json()
         return body
 
 

@@ -23,7 +23,8 @@ def _escalated(api: ApiHarness, plan: dict[str, Any]) -> dict[str, Any]:
     assert r.status_code == 200
     found = [a for a in r.json() if a["plan_id"] == plan["id"]]
     assert len(found) == 1
-    return found[0]
+    entry: dict[str, Any] = found[0]
+    return entry
 
 
 def test_only_the_named_approver_decides(api: ApiHarness) -> None:

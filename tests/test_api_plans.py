@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from engine.vocab import GRAPH_DECISIONS
 from tests.api_harness import ApiHarness, run_api
 
 
@@ -199,8 +200,8 @@ def test_decisions_graph_names_the_source_record(api: ApiHarness) -> None:
     PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
     SELECT ?action ?kind ?record WHERE { GRAPH <urn:warrant:graph:decisions> {
       ?d a wr:Decision ; wr:decides ?a ; wr:decisionKind ?kind ; prov:used ?record ;
-         prov:wasInformedBy <urn:warrant:plan:%s> .
-      ?a rdfs:label ?action } }""" % plan["id"]
+         prov:wasInformedBy ?plan .
+      ?a rdfs:label ?action } }""".replace("?plan", f"<urn:warrant:plan:{plan['id']}>")
     r = api.client.get("/sparql", params={"query": query},
                        headers={**api.key("reader"), "Accept": "application/sparql-results+json"})
     assert r.status_code == 200, r.text
@@ -215,7 +216,7 @@ def test_sparql_update_is_refused(api: ApiHarness) -> None:
     r = api.client.post("/sparql", data={"query": "DROP GRAPH <urn:warrant:graph:decisions>"},
                         headers=api.admin)
     assert r.status_code == 400
-    assert api.service.store.count(__import__("engine.vocab").vocab.GRAPH_DECISIONS) > 0
+    assert api.service.store.count(GRAPH_DECISIONS) > 0
 
 
 def test_metrics_count_plans_and_decisions(api: ApiHarness) -> None:
