@@ -326,8 +326,16 @@ def why_not(
             highlight=False,
         )
     for f in answer.failures:
+        why = {
+            "missing": "no fact or rule gives it",
+            "negated": "it is false because the negated atom holds",
+            "comparison": "the comparison is false",
+        }.get(f.kind, "not evaluated (aggregate)")
         console.print(
-            f"  {f.model_dump_json() if hasattr(f, 'model_dump_json') else f}", highlight=False
+            f"  ✗ rule {f.rule_id} ({f.file}:{f.line}) needs {f.condition}: {why}",
+            highlight=False,
         )
+        if f.proof is not None:
+            console.print(f.proof.to_text(), highlight=False)
     if answer.conflict is not None:
         console.print(f"  conflict: {answer.conflict.describe()}", highlight=False)
