@@ -2,7 +2,8 @@
 
 The schemathesis CLI runs in a subprocess against uvicorn on loopback, with an admin key, a
 fixed seed and a small example budget so the run stays well under a minute. Only the
-``not_a_server_error`` check is asserted: 4xx answers to nonsense are the point.
+``not_a_server_error`` check is asserted: 4xx answers to nonsense are the point. Key
+revocation (``DELETE``) is left out: the fuzzer would revoke the key it runs with.
 """
 
 from __future__ import annotations
@@ -29,10 +30,12 @@ def test_schemathesis_finds_no_server_error(tmp_path: Path) -> None:
              "--checks", "not_a_server_error",
              "--max-examples", "10", "--seed", "7",
              "--phases", "examples,fuzzing",
+             "--exclude-method", "DELETE",  # revoking the fuzzer's own key ends the run
              "--request-timeout", "20", "--workers", "1", "--no-color"],
             capture_output=True, text=True, timeout=240, check=False,
         )
         output = result.stdout + result.stderr
         assert result.returncode == 0, output[-6000:]
-        assert " passed" in output and "generated" in output and " failed" not in output
+        assert " passed" in output and "generated" in output
+        assert "Authentication failed" not in output
         assert api.client.get("/v1/audit/verify", headers=api.admin).json()["ok"] is True
