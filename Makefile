@@ -14,10 +14,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## make run: ingest the example workspace into ./var (embedded Oxigraph) and show the outcome
+## make run: ingest the example workspace into ./var (embedded Oxigraph), then serve the API on
+## 127.0.0.1:8000 with a bootstrap admin key (WARRANT_BOOTSTRAP_ADMIN_KEY, default a dev key)
+DEV_KEY ?= dev-admin-key-change-me
 run: $(STAMP)
 	$(BIN)/warrant ingest
-	$(BIN)/warrant quarantine
+	@key="$${WARRANT_BOOTSTRAP_ADMIN_KEY:-$(DEV_KEY)}"; \
+	echo ""; \
+	echo "Warrant API   http://127.0.0.1:8000/v1/...   (OpenAPI: /openapi.json)"; \
+	echo "SPARQL 1.1    http://127.0.0.1:8000/sparql"; \
+	echo "Ops           http://127.0.0.1:8000/healthz  /readyz  /metrics"; \
+	echo "Authenticate  curl -H 'X-API-Key: $$key' http://127.0.0.1:8000/v1/whoami"; \
+	echo ""; \
+	WARRANT_BOOTSTRAP_ADMIN_KEY="$$key" $(BIN)/warrant serve --host 127.0.0.1 --port 8000
 
 ## make test: install everything the tests need, then run them
 test: $(STAMP)
