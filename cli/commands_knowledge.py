@@ -12,11 +12,10 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli.context import build_context, utc_now
+from cli.context import build_context
 from cli.main import app, handles_errors
 from cli.options import DataDirOpt, JsonOpt, WorkspaceOpt
-from engine.ingest import Ingestor, IngestSummary
-from engine.ontology_sync import sync_ontology
+from engine.ingest import IngestSummary
 from engine.quarantine import list_quarantine
 
 console = Console()
@@ -35,15 +34,15 @@ def ingest(
 ) -> None:
     """Read sources, map them to RDF, gate them with SHACL and store them with provenance."""
     ctx = build_context(workspace, data_dir)
-    onto_files = ctx.workspace.ontology_files()
-    ontology = None
-    if onto_files:
-        from engine.ontology import load_ontology_graph
+    from engine.action.backoff import SystemClock
+    from engine.action.db import open_database
+    from engine.service import WarrantService
 
-        ontology = load_ontology_graph(onto_files)
+    ctx.settings.resolved_data_dir().mkdir(parents=True, exist_ok=True)
+    engine = open_database(ctx.settings.audit_db_url)
     with ctx.store() as store:
-        sync_ontology(store, onto_files)
-        ingestor = Ingestor(ctx.workspace, store, clock=utc_now, ontology=ontology)
+        # through the service, so every batch and quarantine is audited
+        service = WarrantService.open(ctx.workspace, store, engine=engine, clock=SystemClock())
         with Progress(
             SpinnerColumn(),
             TextColumn("[progress.description]{task.description}"),
@@ -53,11 +52,15 @@ def ingest(
             disable=as_json,
         ) as progress:
             task = progress.add_task("ingesting", total=None)
-            summaries = ingestor.ingest(
-                sources or None,
-                force=force,
-                on_source=lambda name: progress.update(task, description=f"ingesting {name}"),
-            )
+            try:
+                summaries = service.ingest(
+                    sources or None,
+                    actor="cli",
+                    force=force,
+                    on_source=lambda name: progress.update(task, description=f"ingesting {name}"),
+                )
+            finally:
+                service.close()
     if as_json:
         print(json.dumps({"sources": [s.as_dict() for s in summaries]}, indent=2))
         return

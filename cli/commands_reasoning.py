@@ -15,7 +15,8 @@ from cli.main import app, handles_errors
 from cli.options import DataDirOpt, JsonOpt, WorkspaceOpt
 from engine.errors import ParameterError, WarrantError
 from engine.planning import DecisionPlane, PlanRecord
-from engine.reasoning import ProofGraph, run_rule_tests
+from engine.proof_select import action_proof
+from engine.reasoning import run_rule_tests
 
 console = Console()
 
@@ -203,15 +204,21 @@ def _print_plan(record: PlanRecord) -> None:
 
 
 def _run(ctx: Context, fn: str, arg: str, params: dict[str, object], as_json: bool) -> None:
+    from engine.action.backoff import SystemClock
     from engine.action.db import open_database
-    from engine.plan_store import PlanStore
+    from engine.service import WarrantService
 
     ctx.settings.resolved_data_dir().mkdir(parents=True, exist_ok=True)
-    plans = PlanStore(open_database(ctx.settings.audit_db_url))
+    engine = open_database(ctx.settings.audit_db_url)
     with ctx.store() as store:
-        plane = _plane(ctx, store)
-        record = plane.plan(arg, params) if fn == "plan" else plane.decide(arg, params)
-    record = plans.save(record)
+        service = WarrantService.open(ctx.workspace, store, engine=engine, clock=SystemClock())
+        try:  # through the service, so the plan or decision is audited and in the KG
+            if fn == "plan":
+                record = service.plan(arg, params, actor="cli")
+            else:
+                record = service.decide(arg, params, actor="cli").record
+        finally:
+            service.close()
     if as_json:
         print(json.dumps(record.as_dict(), indent=2, sort_keys=True))
     else:
@@ -251,34 +258,6 @@ def _load(ctx: Context, plan_id: str) -> PlanRecord:
     from engine.plan_store import PlanStore
 
     return PlanStore(open_database(ctx.settings.audit_db_url)).get(plan_id)
-
-
-def action_proof(record: PlanRecord, action: str | None) -> ProofGraph:
-    """The proof of one action of a plan (its choice, denials, escalations), or all of them."""
-    proofs = record.plan.proofs
-    if proofs is None:
-        raise ParameterError(f"plan `{record.id}` was stored without proofs")
-    if action is None:
-        return proofs
-    wanted = "".join(action.split())
-    keys = [
-        k
-        for k in proofs.roots
-        if "".join(k.split()) in (f"action({wanted})",)
-        or "".join(k.split()).startswith((f"deny({wanted},", f"escalate({wanted},"))
-    ]
-    if not keys:
-        known = ", ".join(a.action for a in record.plan.actions) or "none"
-        raise ParameterError(
-            f"action `{action}` is not in plan `{record.id}`; its actions: {known}"
-        )
-    nodes: dict[str, object] = {}
-    roots: dict[str, str] = {}
-    for k in keys:
-        sub = proofs.subgraph(k)
-        roots.update(sub.roots)
-        nodes.update(sub.nodes)
-    return ProofGraph(roots=roots, nodes=dict(sorted(nodes.items())))  # type: ignore[arg-type]
 
 
 @app.command()

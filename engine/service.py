@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
@@ -140,12 +140,11 @@ class WarrantService:
         *,
         actor: str,
         force: bool = False,
-        on_source: object = None,
+        on_source: Callable[[str], None] | None = None,
     ) -> list[IngestSummary]:
         """Pull sources (default: all) into the KG; one audit entry per batch."""
         sync_ontology(self.store, self.workspace.ontology_files())
-        callback = on_source if callable(on_source) else None
-        summaries = self.ingestor().ingest(sources or None, force=force, on_source=callback)
+        summaries = self.ingestor().ingest(sources or None, force=force, on_source=on_source)
         for s in summaries:
             self._audit_batch(s, actor=actor, pushed=False)
         return summaries
