@@ -96,7 +96,7 @@ shapes = ["ontology/shapes/processing.shapes.ttl"]
 
 @dataclass(frozen=True)
 class Sizes:
-    """How many records of each kind a generated workspace holds."""
+    """How many records of each kind a generated workspace holds (employees: at most)."""
 
     departments: int
     employees: int
