@@ -33,15 +33,24 @@ HOOK_SECRET = "api-test-hook-secret"
 WORKSPACE = Path(__file__).resolve().parent / "data" / "api_ws"
 
 
-def make_workspace(root: Path, *, hook_url: str, hook_timeout_s: float = 2.0) -> Path:
-    """Copy the test workspace to ``root`` and configure its executors."""
-    shutil.copytree(WORKSPACE, root)
+def make_workspace(
+    root: Path,
+    *,
+    hook_url: str,
+    hook_timeout_s: float = 2.0,
+    source: Path = WORKSPACE,
+    webhook_types: tuple[str, ...] = ("review",),
+    log_types: tuple[str, ...] = ("notify",),
+) -> Path:
+    """Copy a workspace to ``root``; its action types go to the webhook or to a log file."""
+    shutil.copytree(source, root, ignore=shutil.ignore_patterns("var", ".venv", ".git", "tests",
+                                                                "*.egg-info", "bench"))
     with (root / "warrant.toml").open("a", encoding="utf-8") as out:
-        out.write(
-            f'\n[executors.review]\ntype = "webhook"\nurl = "{hook_url}"\n'
-            f'secret = "{HOOK_SECRET}"\ntimeout_s = {hook_timeout_s}\n'
-            f'\n[executors.notify]\ntype = "log"\npath = "{root / "notify.jsonl"}"\n'
-        )
+        for t in webhook_types:
+            out.write(f'\n[executors.{t}]\ntype = "webhook"\nurl = "{hook_url}"\n'
+                      f'secret = "{HOOK_SECRET}"\ntimeout_s = {hook_timeout_s}\n')
+        for t in log_types:
+            out.write(f'\n[executors.{t}]\ntype = "log"\npath = "{root / "notify.jsonl"}"\n')
     return root
 
 
@@ -84,13 +93,17 @@ def run_api(
     retry_policy: RetryPolicy | None = None,
     max_body_bytes: int = 200_000,
     hook_timeout_s: float = 2.0,
+    source: Path = WORKSPACE,
+    webhook_types: tuple[str, ...] = ("review",),
+    log_types: tuple[str, ...] = ("notify",),
 ) -> Iterator[ApiHarness]:
     """Serve the test workspace on 127.0.0.1 until the block ends."""
     with ExitStack() as stack:
         receiver = stack.enter_context(
             WebhookReceiver(tmp / "hook.sqlite", secret=HOOK_SECRET, behaviour=behaviour)
         )
-        root = make_workspace(tmp / "ws", hook_url=receiver.url, hook_timeout_s=hook_timeout_s)
+        root = make_workspace(tmp / "ws", hook_url=receiver.url, hook_timeout_s=hook_timeout_s,
+                              source=source, webhook_types=webhook_types, log_types=log_types)
         settings = Settings(
             workspace=root,
             data_dir=tmp / "var",
