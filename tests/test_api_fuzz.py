@@ -32,7 +32,7 @@ def test_schemathesis_finds_no_server_error(tmp_path: Path) -> None:
              "--phases", "examples,fuzzing",
              "--exclude-method", "DELETE",  # revoking the fuzzer's own key ends the run
              "--request-timeout", "20", "--workers", "1", "--no-color"],
-            capture_output=True, text=True, timeout=240, check=False,
+            capture_output=True, text=True, timeout=240, check=False, cwd=tmp_path,
         )
         output = result.stdout + result.stderr
         assert result.returncode == 0, output[-6000:]
