@@ -130,7 +130,7 @@ CORE_TERMS = [
             "RuleInstance",
         ]
     ],
-    *[(n, OWL.ObjectProperty) for n in ("fromSource", "graph", "approverRole")],
+    *[(n, OWL.ObjectProperty) for n in ("graph", "approverRole", "decides", "record")],
     *[
         (n, OWL.DatatypeProperty)
         for n in [
