@@ -105,6 +105,13 @@ def current_principal(
     ctx = auth_context(request)
     actor = "anonymous"
     try:
+        if len(request.headers.getlist(API_KEY_HEADER)) + len(
+            request.headers.getlist("Authorization")
+        ) > 1:
+            # Two credentials are ambiguous: which one acts? Refuse rather than pick one.
+            raise CredentialError(
+                f"send exactly one credential (one `{API_KEY_HEADER}` or one `Authorization`)"
+            )
         if bearer is not None:
             principal = ctx.principals.authenticate_token(bearer.credentials)
         elif api_key:

@@ -132,6 +132,15 @@ def test_wrong_secret_for_a_real_key_is_audited_with_its_id(api: Api) -> None:
     assert api.failures() == [(f"key:{kid}", "/sparql", 401)]
 
 
+def test_two_credentials_are_refused_even_if_one_is_valid(api: Api) -> None:
+    admin = api.key("admin")["X-API-Key"]
+    headers = [("X-API-Key", admin), ("X-API-Key", "wrong")]
+    r = api.client.get("/sparql", params=ASK, headers=headers)
+    _error(r, 401, "unauthenticated")
+    assert "exactly one credential" in r.json()["message"]
+    assert api.failures() == [("anonymous", "/sparql", 401)]
+
+
 def _token(claims: dict[str, object], secret: str = JWT_SECRET, alg: str = "HS256") -> str:
     return jwt.encode(claims, secret, algorithm=alg)
 
