@@ -185,6 +185,11 @@ class DecisionPlane:
             self._schema = derive_schema(self.ontology(), prefixes=self.prefixes())
         return self._schema
 
+    @property
+    def loaded_revision(self) -> str | None:
+        """The revision of the rules in use, or None before the first request loaded them."""
+        return self._rules.revision if self._rules is not None else None
+
     def rules(self) -> RuleSet:
         """The rules, reloaded when a rule file changed; RuleError if they do not check."""
         with self._lock:

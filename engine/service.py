@@ -295,7 +295,7 @@ class WarrantService:
 
     def reload_rules(self, *, actor: str) -> RulesReload:
         """Re-read and re-check the rules (RuleError if they do not check); audited."""
-        before = self.plane._rules.revision if self.plane._rules is not None else None
+        before = self.plane.loaded_revision
         try:
             rules = self.plane.rules()
         except RuleError as exc:
