@@ -34,12 +34,12 @@ from rdflib.namespace import RDFS, SH
 
 from connectors.base import RecordLocator
 from engine.gate.context import RDF_TYPE, ContextProvider
+from engine.gate.evaluate import validate_triples
 from engine.gate.prepared import PreparedQueryGraph
 from engine.gate.report import Severity, ValidationResult, empty_report
-from engine.gate.validate import run_pyshacl
 from engine.mapping.model import MappedRecord
 from engine.shapes import ShapesSet
-from engine.terms import add_triples, to_oxigraph, to_rdflib
+from engine.terms import add_triples, to_oxigraph, triple_to_oxigraph
 
 _SUBCLASS = ox.NamedNode(str(RDFS.subClassOf))
 Subject = ox.NamedNode | ox.BlankNode
@@ -173,17 +173,17 @@ def gate_batch(
             plan = _plan_delta(records, index, changed, class_preds)
         else:
             plan = _plan_full(records, index, shapes, context, class_preds, changed)
-        graph = PreparedQueryGraph(bind_namespaces="none")
-        add_triples(graph, plan.triples)
-        add_triples(graph, (t for n in plan.referenced for t in index.types.get(n, ())))
+        data: list[ox.Triple] = list(plan.triples)
+        data += (t for n in plan.referenced for t in index.types.get(n, ()))
         named = [n for n in plan.referenced if isinstance(n, ox.NamedNode)]
-        add_triples(graph, context.types_of(named))
-        add_triples(graph, index.subclass)
+        data += context.types_of(named)
+        data += index.subclass
         if ontology is not None:
-            graph += ontology.triples((None, RDFS.subClassOf, None))
+            data += (
+                triple_to_oxigraph(t) for t in ontology.triples((None, RDFS.subClassOf, None))
+            )
     focus = plan.focus
-    focus_terms = [to_rdflib(n) for n in focus if not isinstance(n, ox.Triple)]
-    outcome = run_pyshacl(graph, shapes, focus_nodes=focus_terms)
+    outcome = validate_triples(data, shapes, focus=focus, rdflib_graph=lambda: _rdflib_graph(data))
     return _verdict(
         records,
         shapes,
@@ -193,8 +193,16 @@ def gate_batch(
         plan.reason,
         index.by_subject,
         len(focus),
-        len(graph),
+        len(set(data)),
     )
+
+
+def _rdflib_graph(data: list[ox.Triple]) -> rdflib.Graph:
+    """The data as the rdflib graph pyshacl reads (its SPARQL queries parsed once per text)."""
+    with _gc_paused():
+        graph = PreparedQueryGraph(bind_namespaces="none")
+        add_triples(graph, data)
+    return graph
 
 
 @dataclass(frozen=True)

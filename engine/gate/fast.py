@@ -1,0 +1,233 @@
+"""The gate's own SHACL Core evaluator: local constraints over an index of pyoxigraph triples.
+
+``engine.gate.split`` decides which constraints run here (value-local SHACL Core components on
+node shapes and on property shapes with a predicate path). This module finds their focus
+nodes (targets, SHACL 2.1.3, with ``rdfs:subClassOf`` followed in the data as SHACL 1.5 says)
+and value nodes from a subject index, and lets pyshacl's own component objects judge the
+values and describe each result (``ConstraintComponent.evaluate`` / ``make_v_result``), so a
+result, its message and its report triples are exactly what a pyshacl run gives. Only
+``sh:class`` is decided here, because pyshacl's version reads the rdflib data graph.
+
+What the index costs is one pass over the triples; nothing is built per shape and no rdflib
+graph of the data exists (values are converted to rdflib terms once each, on demand).
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Collection, Iterable, Iterator
+from typing import Any
+
+import pyoxigraph as ox
+import rdflib
+from pyshacl.constraints.core.value_constraints import ClassConstraintComponent
+from pyshacl.pytypes import SHACLExecutor
+from pyshacl.validator import Validator
+from rdflib.namespace import RDFS
+
+from engine.gate.context import RDF_TYPE
+from engine.gate.split import FastShape, SplitShapes, Targets
+from engine.terms import RdfTerm, to_oxigraph, to_rdflib
+
+_SUBCLASS = ox.NamedNode(str(RDFS.subClassOf))
+OxNode = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+# One pyshacl result: (text description, result node, report triples).
+RawResult = tuple[str, Any, list[tuple[Any, Any, Any]]]
+
+
+class DataIndex:
+    """The data graph as ``subject → predicate → objects``, a set of triples like rdflib's."""
+
+    def __init__(self, triples: Iterable[ox.Triple]) -> None:
+        # Millions of small acyclic objects: the cyclic GC would only slow the build down.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self.out = self._build(triples)
+        finally:
+            if enabled:
+                gc.enable()
+        self._by_type: dict[OxNode, set[OxNode]] | None = None
+        self._supers: dict[OxNode, frozenset[OxNode]] = {}
+
+    @staticmethod
+    def _build(triples: Iterable[ox.Triple]) -> dict[OxNode, dict[ox.NamedNode, set[OxNode]]]:
+        out: dict[OxNode, dict[ox.NamedNode, set[OxNode]]] = {}
+        for t in triples:
+            by_p = out.get(t.subject)
+            if by_p is None:
+                by_p = out[t.subject] = {}
+            objs = by_p.get(t.predicate)
+            if objs is None:
+                by_p[t.predicate] = {t.object}
+            else:
+                objs.add(t.object)
+        return out
+
+    def objects(self, subject: OxNode, predicate: ox.NamedNode) -> set[OxNode]:
+        """The objects of ``subject predicate ?o`` (empty when none)."""
+        by_p = self.out.get(subject)
+        return by_p.get(predicate, set()) if by_p is not None else set()
+
+    def superclasses(self, cls: OxNode) -> frozenset[OxNode]:
+        """``cls`` and every class it reaches by ``rdfs:subClassOf`` (cycles allowed)."""
+        found = self._supers.get(cls)
+        if found is None:
+            seen: set[OxNode] = {cls}
+            todo = [cls]
+            while todo:
+                for sup in self.objects(todo.pop(), _SUBCLASS):
+                    if sup not in seen:
+                        seen.add(sup)
+                        todo.append(sup)
+            found = self._supers[cls] = frozenset(seen)
+        return found
+
+    def is_instance(self, node: OxNode, cls: OxNode) -> bool:
+        """SHACL instance (SHACL 1.5): a type of ``node`` is ``cls`` or a subclass of it."""
+        return any(cls in self.superclasses(t) for t in self.objects(node, RDF_TYPE))
+
+    def instances(self, classes: Collection[ox.NamedNode]) -> set[OxNode]:
+        """Every SHACL instance of any of ``classes``."""
+        if self._by_type is None:
+            by_type: dict[OxNode, set[OxNode]] = {}
+            for s, by_p in self.out.items():
+                for t in by_p.get(RDF_TYPE, ()):
+                    by_type.setdefault(t, set()).add(s)
+            self._by_type = by_type
+        wanted = set(classes)
+        return {
+            s
+            for t, subjects in self._by_type.items()
+            if wanted & self.superclasses(t)
+            for s in subjects
+        }
+
+    def targets(self, targets: Targets) -> set[OxNode]:
+        """The focus nodes of a shape with these target declarations (SHACL 2.1.3)."""
+        found: set[OxNode] = set(targets.nodes)
+        if targets.classes:
+            found |= self.instances(targets.classes)
+        for p in targets.subjects_of:
+            found |= {s for s, by_p in self.out.items() if p in by_p}
+        for p in targets.objects_of:
+            found |= {o for by_p in self.out.values() for o in by_p.get(p, ())}
+        return found
+
+    def blank_description(self) -> rdflib.Graph:
+        """Every triple about a blank node: what pyshacl prints and copies for blank nodes."""
+        graph = rdflib.Graph(bind_namespaces="none")
+        for s, by_p in self.out.items():
+            if isinstance(s, ox.BlankNode):
+                for p, objs in by_p.items():
+                    for o in objs:
+                        if not isinstance(o, ox.Triple):
+                            graph.add((to_rdflib(s), to_rdflib(p), to_rdflib(o)))
+        return graph
+
+
+class _Terms:
+    """pyoxigraph → rdflib conversion, once per term (values repeat across focus nodes)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[OxNode, RdfTerm] = {}
+
+    def __call__(self, term: OxNode) -> RdfTerm:
+        found = self._cache.get(term)
+        if found is None:
+            if isinstance(term, ox.Triple):
+                raise ValueError("RDF 1.2 triple terms cannot be validated by SHACL 1.0")
+            found = self._cache[term] = to_rdflib(term)
+        return found
+
+
+def evaluate_fast(
+    split: SplitShapes, index: DataIndex, *, focus: Collection[OxNode] | None
+) -> list[RawResult]:
+    """Run every fast shape over ``index``; report only ``focus`` nodes when given."""
+    executor = SHACLExecutor()
+    terms = _Terms()
+    describe = index.blank_description()
+    results: list[RawResult] = []
+    for fast, targets in split.roots:
+        if fast.shape.deactivated:
+            continue
+        nodes = index.targets(targets)
+        if focus is not None:
+            nodes = nodes & set(focus) if len(nodes) > len(focus) else {
+                n for n in nodes if n in focus
+            }
+        if not nodes:
+            continue
+        results += _run(fast, sorted_nodes(nodes), index, terms, describe, executor)
+    return results
+
+
+def sorted_nodes(nodes: Iterable[OxNode]) -> list[OxNode]:
+    """A stable order (the results are sets, but a fixed order keeps reports reproducible)."""
+    return sorted(nodes, key=str)
+
+
+def _run(
+    fast: FastShape,
+    focus: list[OxNode],
+    index: DataIndex,
+    terms: _Terms,
+    describe: rdflib.Graph,
+    executor: SHACLExecutor,
+) -> Iterator[RawResult]:
+    if fast.predicate is None:
+        values = {f: {f} for f in focus}
+    else:
+        values = {f: index.objects(f, fast.predicate) for f in focus}
+    yield from _components(fast, values, index, terms, describe, executor)
+    for child in fast.children:
+        if child.shape.deactivated or child.predicate is None:
+            continue
+        pred = child.predicate
+        child_values = {f: index.objects(f, pred) for f in focus}
+        yield from _components(child, child_values, index, terms, describe, executor)
+
+
+def _components(
+    fast: FastShape,
+    values: dict[OxNode, set[OxNode]],
+    index: DataIndex,
+    terms: _Terms,
+    describe: rdflib.Graph,
+    executor: SHACLExecutor,
+) -> Iterator[RawResult]:
+    converted: dict[Any, set[Any]] | None = None
+    for component in fast.components:
+        if isinstance(component, ClassConstraintComponent):
+            yield from _class(component, values, index, terms, describe)
+            continue
+        if converted is None:
+            converted = {terms(f): {terms(v) for v in vs} for f, vs in values.items()}
+        _conforms, reports = component.evaluate(executor, describe, converted, [])
+        yield from reports
+
+
+def _class(
+    component: ClassConstraintComponent,
+    values: dict[OxNode, set[OxNode]],
+    index: DataIndex,
+    terms: _Terms,
+    describe: rdflib.Graph,
+) -> Iterator[RawResult]:
+    """``sh:class`` (SHACL 4.1.1): every value is a SHACL instance of each class (no literal)."""
+    for cls in component.class_rules:
+        ox_cls = to_oxigraph(cls)
+        for f, vs in values.items():
+            for v in vs:
+                if isinstance(v, ox.Literal) or not index.is_instance(v, ox_cls):
+                    yield component.make_v_result(describe, terms(f), value_node=terms(v))
+
+
+def report_of(split: SplitShapes, results: list[RawResult]) -> rdflib.Graph:
+    """The report graph pyshacl would write for these results (``sh:conforms`` included)."""
+    graph, _text = Validator.create_validation_report(
+        split.shapes_graph, not results, results
+    )
+    assert isinstance(graph, rdflib.Graph)
+    return graph
