@@ -5,7 +5,8 @@ and ``warrant.toml`` the server, credentials, parameters and paging. Rows are re
 ``page_size``: the connector appends ``SKIP $warrant_skip LIMIT $warrant_limit`` to the query,
 so the query must end in its ``RETURN … ORDER BY …`` for pages to be stable. Each page is one
 read transaction (``session.execute_read``), which a Neo4j cluster routes to a reader.
-Configured ``params`` are passed as query parameters, never pasted into the text.
+Configured ``params`` are passed as query parameters, never pasted into the text (with
+``dialect = "falkordb"`` strings are escaped for FalkorDB, see ``connectors.bolt``).
 
 Values: scalars and lists pass through; a node becomes a dict of its properties plus
 ``_element_id`` and ``_labels``, a relationship its properties plus ``_element_id``,
@@ -38,6 +39,7 @@ from neo4j import graph as neo_graph
 from neo4j import time as neo_time
 
 from connectors.base import LogicalSource, Record, RecordLocator
+from connectors.bolt import BoltDialect, bolt_params, shared_drivers
 from connectors.csvfile import key_text
 from engine.errors import Location, SourceError
 
@@ -104,6 +106,7 @@ class Neo4jConnector:
         timeout_s: float = 30.0,
         retries: int = 3,
         backoff_s: float = 0.5,
+        dialect: BoltDialect = "neo4j",
     ) -> None:
         if page_size < 1:
             raise SourceError(f"source `{name}`: `page_size` must be at least 1, not {page_size}")
@@ -115,15 +118,11 @@ class Neo4jConnector:
         self.page_size = page_size
         self.retries = max(0, retries)
         self.backoff_s = backoff_s
+        self.dialect: BoltDialect = dialect
         self._user = user
-        auth = None if user is None else neo4j.basic_auth(user, password or "")
         try:
-            self._driver = neo4j.GraphDatabase.driver(
-                url,
-                auth=auth,
-                connection_timeout=timeout_s,
-                connection_acquisition_timeout=timeout_s,
-                max_transaction_retry_time=0,  # retries are ours, counted and reported
+            self._driver = shared_drivers().get(
+                url, user=user, password=password, timeout_s=timeout_s
             )
         except (ValueError, neo_exc.ConfigurationError) as exc:
             raise SourceError(f"source `{name}` has an invalid bolt url `{url}`: {exc}") from exc
@@ -137,14 +136,13 @@ class Neo4jConnector:
         return self._stream(source.query)
 
     def close(self) -> None:
-        """Close the driver's connection pool."""
-        self._driver.close()
+        """Nothing to release: the driver is shared and long-lived (see ``connectors.bolt``)."""
 
     def _verify(self) -> None:
         if self._verified:
             return
         try:
-            self._with_retries(lambda: self._driver.verify_connectivity(database=self.database))
+            self._with_retries(lambda: self._driver.verify_connectivity())
         except neo_exc.AuthError as exc:
             raise self._login_refused(exc) from exc
         except neo_exc.Neo4jError as exc:
@@ -178,7 +176,8 @@ class Neo4jConnector:
             skip += self.page_size
 
     def _page(self, text: str, skip: int, container: str) -> list[dict[str, Any]]:
-        params = {**self.params, _SKIP: skip, _LIMIT: self.page_size}
+        params = bolt_params({**self.params, _SKIP: skip, _LIMIT: self.page_size},
+                             dialect=self.dialect)
 
         def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
             result = tx.run(text, params)

@@ -8,7 +8,8 @@ TOML table) so this module depends on no config model. Keys read, by ``type``:
 - ``json``: ``path``, ``encoding``, ``format`` (``json`` | ``jsonl``; default by extension);
 - ``sql``: ``url`` (SQLAlchemy URL; ``sqlite:///relative.db`` is relative to the workspace);
 - ``neo4j``: ``url`` (``bolt://`` / ``neo4j://``), ``user``, ``password``, ``database``,
-  ``params`` (Cypher parameters), ``key``, ``page_size``, ``timeout_s``, ``retries``;
+  ``params`` (Cypher parameters), ``key``, ``page_size``, ``timeout_s``, ``retries``,
+  ``dialect`` (``neo4j`` | ``falkordb``);
 - ``sparql`` with a mapping: ``endpoint``, ``user``, ``password``, ``page_size``,
   ``timeout_s``, ``retries`` (the mapping's query is a SELECT).
 
@@ -79,6 +80,7 @@ def open_connector(name: str, settings: Mapping[str, object], *, workspace: Path
             page_size=_int(name, settings, "page_size", default=1000),
             timeout_s=_float(name, settings, "timeout_s", default=30.0),
             retries=_int(name, settings, "retries", default=3),
+            dialect="falkordb" if settings.get("dialect") == "falkordb" else "neo4j",
         )
     if kind == "sparql":
         from connectors.sparql import SparqlConnector

@@ -79,6 +79,8 @@ class Neo4jSourceConfig(_SourceBase):
     database: str | None = None
     params: dict[str, str | int | float | bool] = Field(default_factory=dict)
     key: tuple[str, ...] = ()
+    label: str | None = None  # the label of the rows' nodes: `warrant export neo4j` links to them
+    dialect: Literal["neo4j", "falkordb"] = "neo4j"
     page_size: int = Field(default=1000, ge=1)
     timeout_s: float = Field(default=30.0, gt=0)
     retries: int = Field(default=3, ge=0)
@@ -160,6 +162,25 @@ class StoreConfig(_Strict):
     union: Literal["parameter", "native"] = "parameter"
 
 
+class Neo4jExportConfig(_Strict):
+    """``[export.neo4j]``: where ``warrant export neo4j`` writes plans and proofs."""
+
+    url: str
+    user: str | None = None
+    password: str | None = Field(default=None, repr=False)
+    database: str | None = None
+    batch_size: int = Field(default=500, ge=1)
+    timeout_s: float = Field(default=30.0, gt=0)
+    after_plan: bool = False  # export each plan as it is made (`warrant plan`, the API)
+    dialect: Literal["neo4j", "falkordb"] = "neo4j"
+
+
+class ExportConfig(_Strict):
+    """The ``[export]`` table: graph sinks."""
+
+    neo4j: Neo4jExportConfig | None = None
+
+
 class WorkspaceConfig(_Strict):
     """The whole of ``warrant.toml``."""
 
@@ -169,6 +190,7 @@ class WorkspaceConfig(_Strict):
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     executors: dict[str, ExecutorConfig] = Field(default_factory=dict)
     store: StoreConfig = Field(default_factory=StoreConfig)
+    export: ExportConfig = Field(default_factory=ExportConfig)
 
 
 def _interpolate(value: Any, env: Mapping[str, str], where: str, file: str) -> Any:

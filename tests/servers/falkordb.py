@@ -21,8 +21,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import neo4j
+
 from tests.servers.postgres import free_port
 
+_MODULE_ARGS: tuple[str, ...] = ("THREAD_COUNT", "8")
 _BOLT_PORTS = range(20000, 32768)
 """FalkorDB parses ``BOLT_PORT`` as a signed 16-bit number: a port above 32767 silently
 leaves Bolt off, and the kernel's ephemeral ports (32768+) are all above it."""
@@ -110,7 +113,7 @@ def start_falkordb(*, password: str | None = None) -> FalkorServer:
         "--dir", str(directory),
         "--save", "",
         "--appendonly", "no",
-        "--loadmodule", module, "BOLT_PORT", str(bolt_port),
+        "--loadmodule", module, "BOLT_PORT", str(bolt_port), *_MODULE_ARGS,
     ]
     if password is not None:
         args += ["--requirepass", password]
@@ -135,3 +138,43 @@ def run_falkordb(*, password: str | None = None) -> Iterator[FalkorServer]:
     finally:
         found.stop()
         shutil.rmtree(found.directory, ignore_errors=True)
+
+
+def cypher_statements(script: str) -> list[str]:
+    """The statements of a seed script: ``//`` comment lines dropped, split at ``;`` line ends."""
+    lines = [line for line in script.splitlines() if not line.lstrip().startswith("//")]
+    statements: list[str] = []
+    current: list[str] = []
+    for line in lines:
+        current.append(line)
+        if line.rstrip().endswith(";"):
+            statements.append("\n".join(current).strip().rstrip(";"))
+            current = []
+    tail = "\n".join(current).strip()
+    if tail:
+        statements.append(tail)
+    return [s for s in statements if s]
+
+
+def load_cypher(server: FalkorServer, script: Path) -> int:
+    """Run every statement of a seed script (auto-commit); the number of statements run."""
+    statements = cypher_statements(script.read_text(encoding="utf-8"))
+    with bolt_session(server) as session:
+        for statement in statements:
+            session.run(statement).consume()
+    return len(statements)
+
+
+def clear_graph(server: FalkorServer) -> None:
+    """Delete every node and relationship of the default graph."""
+    with bolt_session(server) as session:
+        session.run("MATCH (n) DETACH DELETE n").consume()
+
+
+def bolt_session(server: FalkorServer) -> neo4j.Session:
+    """A session on the shared driver (never a driver of its own: see ``connectors.bolt``)."""
+    from connectors.bolt import shared_drivers
+
+    user, password = server.auth if server.auth is not None else (None, None)
+    driver = shared_drivers().get(server.url, user=user, password=password, timeout_s=10.0)
+    return driver.session()
