@@ -32,7 +32,9 @@ class RunningServer:
 @contextmanager
 def run_uvicorn(app: FastAPI, *, startup_timeout_s: float = 10.0) -> Iterator[RunningServer]:
     """Serve ``app`` until the block ends."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP: asyncio sets TCP_NODELAY only on sockets whose proto says TCP
+    # (proto 0 is "any"); without it every response's body waits ~40 ms for a delayed ACK.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     host, port = sock.getsockname()[:2]

@@ -137,6 +137,9 @@ def read_applied(db_path: Path) -> dict[str, str]:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # http.server writes the headers and the body in two writes: with Nagle's algorithm on,
+    # the body waits for the client's delayed ACK of the headers (~40 ms per request).
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: object) -> None:
         pass  # quiet: the tests read the SQLite record instead
