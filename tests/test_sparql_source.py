@@ -10,8 +10,8 @@ from __future__ import annotations
 import http.server
 import threading
 import time
-from datetime import UTC, datetime
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
