@@ -154,7 +154,7 @@ def test_store_configuration(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="needs `update_url`"):
         open_remote_store(query_url="http://kg/query", update_url=None)
     (tmp_path / "warrant.toml").write_text('[store]\ntype = "sparql"\nunion = "magic"\n')
-    with pytest.raises(ConfigError, match="store.union"):
+    with pytest.raises(ConfigError, match=r"store\.union"):
         Workspace.load(tmp_path)
 
 
