@@ -42,7 +42,7 @@ def export_neo4j(
 ) -> None:
     """Merge plans, actions, decisions and proofs into Neo4j as a property graph (idempotent)."""
     from engine.action.db import open_database
-    from engine.export import Neo4jSink, workspace_links
+    from engine.export import workspace_sink
     from engine.plan_store import PlanStore
 
     ctx = build_context(workspace, data_dir)
@@ -65,16 +65,8 @@ def export_neo4j(
         records = [plans.get(pid) for pid in plan_ids]
     else:
         records = plans.list(limit=limit)
-    sink = Neo4jSink(
-        url=target.url,
-        user=target.user,
-        password=target.password,
-        database=target.database,
-        batch_size=target.batch_size,
-        timeout_s=target.timeout_s,
-        dialect=target.dialect,
-        links=workspace_links(ctx.workspace.config.sources),
-    )
+    sink = workspace_sink(ctx.workspace)
+    assert sink is not None
     with sink:
         summary = sink.export(records)
     if as_json:

@@ -263,3 +263,45 @@ def test_seed_script_statements_and_paging_text(repo_root: Path) -> None:
     assert json.loads(json.dumps(bolt_params({"k": ["it's"]}, dialect="falkordb"))) == {
         "k": ["it\\'s"]
     }
+
+
+# -- the command line -----------------------------------------------------------------------------
+
+
+def test_warrant_export_neo4j_from_the_command_line(
+    seeded: FalkorServer, repo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    monkeypatch.setenv("WARRANT_NEO4J_URL", seeded.url)
+    monkeypatch.setenv("WARRANT_NEO4J_DIALECT", "falkordb")
+    common = ["--workspace", str(repo_root / "examples/neo4j"), "--data-dir", str(tmp_path)]
+    runner = CliRunner()
+    ingested = runner.invoke(app, ["ingest", *common, "--json"])
+    assert ingested.exit_code == 0, ingested.output
+    first = runner.invoke(app, ["export", "neo4j", "--goal", "remediate", *common, "--json"])
+    assert first.exit_code == 0, first.output
+    body = json.loads(first.output)
+    assert body["export"]["links"] > 0 and body["export"]["nodes_created"] > 0
+    again = runner.invoke(app, ["export", "neo4j", "--plan", body["plans"][0], *common, "--json"])
+    assert again.exit_code == 0, again.output
+    repeat = json.loads(again.output)["export"]
+    assert (repeat["nodes_created"], repeat["relationships_created"]) == (0, 0)
+    missing = runner.invoke(app, ["export", "neo4j", "--plan", "plan-nope", *common])
+    assert missing.exit_code == 2 and "plan-nope" in missing.output
+
+
+def test_export_after_plan_follows_the_setting(
+    example: tuple[Workspace, OxigraphStore, PlanRecord], falkordb: FalkorServer, tmp_path: Path
+) -> None:
+    from engine.export import export_after_plan
+
+    workspace, _, record = example
+    assert export_after_plan(workspace, record) is None  # after_plan = false in the example
+    (tmp_path / "warrant.toml").write_text(
+        f'[export.neo4j]\nurl = "{falkordb.url}"\ndialect = "falkordb"\nafter_plan = true\n'
+    )
+    summary = export_after_plan(Workspace.load(tmp_path), record)
+    assert summary is not None and summary.plans == 1

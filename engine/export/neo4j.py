@@ -35,6 +35,7 @@ from connectors.bolt import BoltDialect, bolt_params, shared_drivers
 from engine.errors import ConfigError, DispatchError
 from engine.export.rows import GraphRows, Row, SourceLink, plan_rows
 from engine.planning import PlanRecord
+from engine.workspace import Workspace
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FALKOR_MESSAGE_BYTES = 3000
@@ -254,3 +255,32 @@ def workspace_links(sources: Mapping[str, object]) -> dict[str, SourceLink]:
         out[name] = SourceLink(key=key, label=label if isinstance(label, str) else None)
     return out
 
+
+
+def workspace_sink(workspace: Workspace) -> Neo4jSink | None:
+    """The sink of ``[export.neo4j]``, or None when the workspace configures none."""
+    target = workspace.config.export.neo4j
+    if target is None:
+        return None
+    return Neo4jSink(
+        url=target.url,
+        user=target.user,
+        password=target.password,
+        database=target.database,
+        batch_size=target.batch_size,
+        timeout_s=target.timeout_s,
+        dialect=target.dialect,
+        links=workspace_links(workspace.config.sources),
+    )
+
+
+def export_after_plan(workspace: Workspace, record: PlanRecord) -> ExportSummary | None:
+    """Export one new plan when ``[export.neo4j] after_plan = true`` (the after-plan hook that
+    ``warrant plan`` and the API call once a plan is stored); None when not configured."""
+    target = workspace.config.export.neo4j
+    if target is None or not target.after_plan:
+        return None
+    sink = workspace_sink(workspace)
+    assert sink is not None
+    with sink:
+        return sink.export([record])
