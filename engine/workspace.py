@@ -2,8 +2,9 @@
 
 ``warrant.toml`` is validated by pydantic models that reject unknown keys, so a typo in a
 source table is an error naming the key, not a silently ignored setting. Values may reference
-environment variables as ``${NAME}`` (secrets stay out of the file); a missing variable is a
-``ConfigError`` naming the key that needed it, and secrets are never echoed back.
+environment variables as ``${NAME}`` or ``${NAME:-default}`` (secrets stay out of the file); a
+missing variable without a default is a ``ConfigError`` naming the key that needed it, and
+secrets are never echoed back.
 
 An empty folder is a valid workspace: no sources, no shapes, no rules.
 """
@@ -21,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine.errors import ConfigError, Location
 
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 SOURCE_GRAPH_PREFIX = "urn:warrant:graph:source:"
 
@@ -197,7 +198,9 @@ def _interpolate(value: Any, env: Mapping[str, str], where: str, file: str) -> A
     if isinstance(value, str):
 
         def sub(m: re.Match[str]) -> str:
-            name = m.group(1)
+            name, default = m.group(1), m.group(2)
+            if name not in env and default is not None:
+                return default
             if name not in env:
                 raise ConfigError(
                     f"environment variable `{name}` is not set (needed by `{where}`)",
@@ -234,8 +237,9 @@ class Workspace:
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
-            line = getattr(exc, "lineno", None)
-            col = getattr(exc, "colno", None)
+            # Python 3.11's TOMLDecodeError has the position only in its message.
+            pos = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+            line, col = (int(pos.group(1)), int(pos.group(2))) if pos else (None, None)
             raise ConfigError(
                 f"malformed toml: {str(exc).split(' (at line')[0]}",
                 location=Location(file=str(path), line=line, column=col),

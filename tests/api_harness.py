@@ -8,6 +8,7 @@ server starts. :class:`ApiHarness` holds an admin client and issues keys for oth
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -45,7 +46,10 @@ def make_workspace(
     """Copy a workspace to ``root``; its action types go to the webhook or to a log file."""
     shutil.copytree(source, root, ignore=shutil.ignore_patterns("var", ".venv", ".git", "tests",
                                                                 "*.egg-info", "bench"))
-    with (root / "warrant.toml").open("a", encoding="utf-8") as out:
+    toml = root / "warrant.toml"
+    # the tests choose the executors: drop those the copied workspace configures
+    toml.write_text(re.sub(r"(?m)^\[executors\.[^\]]+\]\n(?:(?!\[).*\n?)*", "", toml.read_text()))
+    with toml.open("a", encoding="utf-8") as out:
         for t in webhook_types:
             out.write(f'\n[executors.{t}]\ntype = "webhook"\nurl = "{hook_url}"\n'
                       f'secret = "{HOOK_SECRET}"\ntimeout_s = {hook_timeout_s}\n')
