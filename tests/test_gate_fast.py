@@ -43,6 +43,7 @@ def typed(lexical: str, datatype: str) -> ox.Literal:
 
 
 SUBJECTS = [ex(f"s{i}") for i in range(4)] + [ox.BlankNode("b0")]
+LINKS = [ex("s0"), ex("s1"), ex("s2"), ex("s3")]
 CLASSES = [ex("C"), ex("D"), ex("E")]
 PREDICATES = [ex("p0"), ex("p1"), ex("p2")]
 OBJECTS: list[ox.NamedNode | ox.BlankNode | ox.Literal] = [
@@ -126,7 +127,8 @@ def data(draw: st.DrawFn) -> list[ox.Triple]:
         for c in draw(st.lists(st.sampled_from(CLASSES), max_size=2, unique=True)):
             triples.append(ox.Triple(s, RDF_TYPE, c))
         for p in PREDICATES:
-            for o in draw(st.lists(st.sampled_from(OBJECTS), max_size=3, unique=True)):
+            pool = OBJECTS + LINKS * 3  # links between subjects make chains and cycles
+            for o in draw(st.lists(st.sampled_from(pool), max_size=3, unique=True)):
                 triples.append(ox.Triple(s, p, o))
     return triples
 
@@ -197,13 +199,25 @@ ex:Inner a sh:NodeShape ; sh:property [ sh:path ex:p2 ; sh:minCount 1 ] .
 ex:Complex a sh:NodeShape ; sh:targetClass ex:C ;
   sh:property [ sh:path [ sh:inversePath ex:p0 ] ; sh:maxCount 0 ] .
 ex:Plain a sh:NodeShape ; sh:targetClass ex:D ; sh:property [ sh:path ex:p0 ; sh:minCount 1 ] .
+ex:Current a sh:NodeShape ; sh:targetClass ex:D ;
+  sh:sparql [ sh:select "SELECT $this WHERE { $this ?p $currentShape }" ] .
+ex:Chain a sh:NodeShape ; sh:targetClass ex:C ; sh:severity sh:Warning ;
+  sh:sparql [ sh:message "{$this} reaches {?value} back"@en ; sh:select '''
+    SELECT $this ?value WHERE { $this <http://example.org/p0> ?value . FILTER(isIRI(?value))
+      ?value <http://example.org/p0>* $this }''' ] ;
+  sh:sparql [ sh:select '''
+    SELECT $this ?value WHERE { $this <http://example.org/p1> ?value .
+      FILTER EXISTS { $this <http://example.org/p2> ?any }
+      FILTER NOT EXISTS { ?value a <http://example.org/C> } }''' ] .
 """
 
 
 @pytest.mark.parametrize(
     ("shape", "stays_with_pyshacl"),
     [
-        ("Cycle", True),  # sh:sparql; its sh:property runs fast
+        ("Cycle", False),  # sh:sparql (Oxigraph) and sh:property run fast
+        ("Current", True),  # $currentShape is not pre-bound here
+        ("Chain", False),
         ("Nested", True),  # sh:node on the property shape
         ("Inner", False),  # untargeted: only reached via sh:node, kept whole for pyshacl
         ("Complex", True),  # inverse path
@@ -220,6 +234,7 @@ def test_split_keeps_unsupported_constraints_for_pyshacl(
     residual = split.residual.graph
     if shape == "Cycle":  # the fast part left the residual graph
         assert residual.value(rdflib.URIRef(EX + shape), SH.property) is None
+        assert residual.value(rdflib.URIRef(EX + shape), SH.sparql) is None
     if shape == "Inner":
         assert residual.value(rdflib.URIRef(EX + shape), SH.property) is not None
 
@@ -235,3 +250,35 @@ def test_mixed_shapes_match_pyshacl(triples: list[ox.Triple]) -> None:
     slow = validate_graph(graph, shape_set)
     assert facts(fast.results) == facts(slow.results)
     assert fast.conforms == slow.conforms
+
+
+def test_sparql_constraint_runs_in_oxigraph_where_rdflib_errs() -> None:
+    """Regression: rdflib matches an empty literal on a zero-length path (`"" p* ex:s1` is
+    true there); Oxigraph does not, as SPARQL 1.1 (9.3) says. The gate follows Oxigraph."""
+    shapes = load(PREFIXES + """
+ex:Chain a sh:NodeShape ; sh:targetClass ex:C ;
+  sh:sparql [ sh:select '''SELECT $this ?value WHERE {
+      $this <http://example.org/p0> ?value . ?value <http://example.org/p0>* $this }''' ] .
+""")
+    triples = [
+        ox.Triple(ex("s1"), RDF_TYPE, ex("C")), ox.Triple(ex("s1"), ex("p0"), ox.Literal(""))
+    ]
+    graph = graph_of(triples)
+    assert split_shapes(shapes).residual is None
+    assert validate_triples(triples, shapes, focus=None, rdflib_graph=lambda: graph).conforms
+    assert not validate_graph(graph, shapes).conforms  # pyshacl over rdflib: a false result
+
+
+def test_sparql_without_projected_this_stays_with_pyshacl() -> None:
+    """Oxigraph substitutes only projected variables; such a query is left to pyshacl."""
+    shapes = load(PREFIXES + """
+ex:S a sh:NodeShape ; sh:targetClass ex:C ;
+  sh:sparql [ sh:select "SELECT ?value WHERE { $this <http://example.org/p0> ?value }" ] .
+""")
+    split = split_shapes(shapes)
+    assert split.residual is not None
+    triples = [ox.Triple(ex("s1"), RDF_TYPE, ex("C")), ox.Triple(ex("s1"), ex("p0"), ex("s2"))]
+    graph = graph_of(triples)
+    fast = validate_triples(triples, shapes, focus=None, rdflib_graph=lambda: graph)
+    assert facts(fast.results) == facts(validate_graph(graph, shapes).results)
+    assert len(fast.results) == 1

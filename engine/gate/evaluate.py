@@ -42,14 +42,18 @@ def validate_triples(
                                    rdflib_graph=lambda: graph_of(triples))
     """
     split = split_shapes(shapes)
-    raw = evaluate_fast(split, DataIndex(triples), focus=focus) if split.roots else []
+    index = DataIndex(triples)
+    raw = evaluate_fast(split, index, focus=focus) if split.roots else []
     report = report_of(split, raw)
-    if split.residual is None or (focus is not None and not focus):
+    residual = split.residual
+    if split.residual_with_sparql is not residual and index.store() is None:
+        residual = split.residual_with_sparql  # the SPARQL constraints were not run above
+    if residual is None or (focus is not None and not focus):
         return ValidationOutcome(conforms=not raw, report=report, results=parse_report(report))
     focus_terms: list[Node] | None = None
     if focus is not None:
         focus_terms = [to_rdflib(n) for n in focus if not isinstance(n, ox.Triple)]
-    rest = run_pyshacl(rdflib_graph(), split.residual, focus_nodes=focus_terms)
+    rest = run_pyshacl(rdflib_graph(), residual, focus_nodes=focus_terms)
     if not rest.results:
         return ValidationOutcome(conforms=not raw, report=report, results=parse_report(report))
     merged = _merge(report, rest.report)

@@ -26,6 +26,7 @@ from pyshacl.validator import Validator
 from rdflib.namespace import RDFS
 
 from engine.gate.context import RDF_TYPE
+from engine.gate.sparql_fast import as_stored, data_store, run_sparql
 from engine.gate.split import FastShape, SplitShapes, Targets
 from engine.terms import RdfTerm, to_oxigraph, to_rdflib
 
@@ -49,6 +50,32 @@ class DataIndex:
                 gc.enable()
         self._by_type: dict[OxNode, set[OxNode]] | None = None
         self._supers: dict[OxNode, frozenset[OxNode]] = {}
+        self._store: ox.Store | None = None
+
+    def store(self) -> ox.Store | None:
+        """The data in an in-memory Oxigraph store (for SPARQL constraints), built once.
+
+        None when Oxigraph would store a literal of the data differently from how it is
+        written (it keeps some datatypes canonically): a query could then bind values that
+        are not the data's terms, so the SPARQL constraints go to pyshacl instead.
+        """
+        if self._store is None:
+            literals = {
+                o
+                for by_p in self.out.values()
+                for objs in by_p.values()
+                for o in objs
+                if isinstance(o, ox.Literal) and o.language is None
+            }
+            if not as_stored(literals):
+                return None
+            self._store = data_store(
+                ox.Triple(s, p, o)  # type: ignore[arg-type]
+                for s, by_p in self.out.items()
+                for p, objs in by_p.items()
+                for o in objs
+            )
+        return self._store
 
     @staticmethod
     def _build(triples: Iterable[ox.Triple]) -> dict[OxNode, dict[ox.NamedNode, set[OxNode]]]:
@@ -181,6 +208,9 @@ def _run(
     else:
         values = {f: index.objects(f, fast.predicate) for f in focus}
     yield from _components(fast, values, index, terms, describe, executor)
+    store = index.store() if fast.sparql is not None else None
+    if fast.sparql is not None and store is not None:
+        yield from run_sparql(fast.sparql, focus, store, describe, terms)
     for child in fast.children:
         if child.shape.deactivated or child.predicate is None:
             continue

@@ -1,11 +1,12 @@
 """Which SHACL constraints the gate evaluates itself, and the *residual* shapes left to pyshacl.
 
 pyshacl validates ~1.5k triples/s here, mostly spent finding targets and value nodes through
-rdflib lookups. The constraint components below need nothing but a focus node's own values
-for a predicate path (plus ``rdf:type`` / ``rdfs:subClassOf`` for ``sh:class``), so the gate
-evaluates them over an index of the batch's triples (``engine.gate.fast``), with pyshacl's own
-component objects deciding each value and writing each result (same semantics, same
-messages, same report triples).
+rdflib lookups. SHACL-SPARQL constraints of node shapes run in Oxigraph
+(``engine.gate.sparql_fast``). The constraint components below need nothing but a focus
+node's own values for a predicate path (plus ``rdf:type`` / ``rdfs:subClassOf`` for
+``sh:class``), so the gate evaluates them over an index of the batch's triples
+(``engine.gate.fast``), with pyshacl's own component objects deciding each value and
+writing each result (same semantics, same messages, same report triples).
 
 Everything else stays with pyshacl, in a *residual* copy of the shapes graph: the same
 triples (so blank-node shape ids, and with them ``sh:sourceShape``, do not change) minus the
@@ -58,6 +59,7 @@ from pyshacl.shapes_graph import ShapesGraph
 from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node, URIRef
 
+from engine.gate.sparql_fast import SparqlCheck, prepare_sparql
 from engine.shapes import ShapesSet, analyse_shapes
 from engine.terms import to_oxigraph
 
@@ -100,6 +102,7 @@ class FastShape:
     predicate: ox.NamedNode | None
     components: tuple[ConstraintComponent, ...]
     children: tuple[FastShape, ...]
+    sparql: SparqlCheck | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,10 @@ class SplitShapes:
     shapes_graph: ShapesGraph
     roots: tuple[tuple[FastShape, Targets], ...]
     residual: ShapesSet | None
+    residual_with_sparql: ShapesSet | None
+    """The residual shapes plus the SPARQL constraints run here: used when Oxigraph would not
+    see the data as written (it stores some literals canonically, ``"07"^^xsd:int`` as
+    ``"7"^^xsd:integer``), so a query's values could differ from pyshacl's."""
 
 
 _CACHE: weakref.WeakKeyDictionary[ShapesSet, SplitShapes] = weakref.WeakKeyDictionary()
@@ -142,6 +149,7 @@ def _split(shapes: ShapesSet) -> SplitShapes:
         residual.bind(prefix, ns, override=True)
     residual += graph
     built: dict[Node, FastShape] = {}
+    moved: list[Node] = []
 
     def build(shape: Shape) -> FastShape:
         if shape.node in built:
@@ -162,6 +170,12 @@ def _split(shapes: ShapesSet) -> SplitShapes:
             components.append(component)
             for p in kind.constraint_parameters():
                 residual.remove((shape.node, p, None))
+        sparql = None
+        if path is None and (shape.node, SH.sparql, None) in graph:
+            sparql = prepare_sparql(shape)
+            if sparql is not None:
+                moved.append(shape.node)
+                residual.remove((shape.node, SH.sparql, None))
         children: list[FastShape] = []
         if path is None:
             for child_node in graph.objects(shape.node, SH.property):
@@ -174,7 +188,7 @@ def _split(shapes: ShapesSet) -> SplitShapes:
                 if not _has_constraints(residual, child_node, sg):
                     residual.remove((shape.node, SH.property, child_node))
         predicate = ox.NamedNode(str(path)) if isinstance(path, URIRef) else None
-        fast = FastShape(shape, predicate, tuple(components), tuple(children))
+        fast = FastShape(shape, predicate, tuple(components), tuple(children), sparql)
         built[shape.node] = fast
         return fast
 
@@ -190,13 +204,28 @@ def _split(shapes: ShapesSet) -> SplitShapes:
             for predicate in _TARGETS:
                 residual.remove((node, predicate, None))
             residual.remove((node, RDF.type, RDFS.Class))
-    analysis = analyse_shapes(residual)
-    rest = (
-        ShapesSet(graph=residual, files=shapes.files, version=shapes.version, analysis=analysis)
-        if analysis.targeted_shapes
-        else None
+    with_sparql = rdflib.Graph(bind_namespaces="none")
+    for prefix, ns in graph.namespaces():
+        with_sparql.bind(prefix, ns, override=True)
+    with_sparql += residual
+    for moved_node in moved:
+        for predicate in (SH.sparql, *_TARGETS):
+            with_sparql += graph.triples((moved_node, predicate, None))
+        with_sparql += graph.triples((moved_node, RDF.type, RDFS.Class))
+    rest = _targeted(residual, shapes)
+    return SplitShapes(
+        shapes_graph=sg,
+        roots=tuple(roots),
+        residual=rest,
+        residual_with_sparql=_targeted(with_sparql, shapes) if moved else rest,
     )
-    return SplitShapes(shapes_graph=sg, roots=tuple(roots), residual=rest)
+
+
+def _targeted(graph: rdflib.Graph, shapes: ShapesSet) -> ShapesSet | None:
+    analysis = analyse_shapes(graph)
+    if not analysis.targeted_shapes:
+        return None
+    return ShapesSet(graph=graph, files=shapes.files, version=shapes.version, analysis=analysis)
 
 
 def _targets(shape: Shape) -> Targets | None:
