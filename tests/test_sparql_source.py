@@ -114,6 +114,7 @@ def test_a_malformed_query_names_the_source(endpoint: OxigraphServer) -> None:
         list(c.records(LogicalSource("sparql", query="SELECT * WHERE { ?s ")))
     with pytest.raises(SourceError, match="names no sparql `query`"):
         c.records(LogicalSource("sparql", table="t"))
+    c.close()
 
 
 def test_a_server_that_is_down_fails_after_retries() -> None:
@@ -136,6 +137,7 @@ class _Garbage(http.server.BaseHTTPRequestHandler):
         elif _Garbage.mode == "flaky":
             _Garbage.mode = "garbage-ntriples"
             self.send_response(503)
+            self.send_header("Content-Length", "0")
             self.end_headers()
             return
         body = b"<a> <b> ." if "ntriples" in _Garbage.mode else b'{"head": {"vars": ["x"]'
@@ -168,6 +170,7 @@ def test_malformed_results_are_source_errors(garbage: str) -> None:
     c = SparqlConnector(name="bad", endpoint=garbage)
     with pytest.raises(SourceError, match="malformed SPARQL results"):
         list(c.records(LogicalSource("sparql", query=SELECT)))
+    c.close()
     _Garbage.mode = "garbage-ntriples"
     with pytest.raises(SourceError, match="malformed n-triples"):
         read_construct(name="bad", endpoint=garbage, query=CONSTRUCT)
