@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from connectors.base import LogicalSource
 from connectors.bolt import bolt_params
@@ -305,3 +307,18 @@ def test_export_after_plan_follows_the_setting(
     )
     summary = export_after_plan(Workspace.load(tmp_path), record)
     assert summary is not None and summary.plans == 1
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(value=st.text(
+    alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=40
+))
+def test_any_string_round_trips_through_falkordb(falkordb: FalkorServer, value: str) -> None:
+    """Escaped strings arrive exactly as sent (except NUL, which FalkorDB's C strings end at)."""
+    with bolt_session(falkordb) as session:
+        got = session.run(
+            "RETURN $v AS v, $l AS l", bolt_params({"v": value, "l": [value]}, dialect="falkordb")
+        ).single()
+    assert got is not None and got["v"] == value and got["l"] == [value]
