@@ -45,12 +45,12 @@ def serve(
 
     from api.logging import configure_logging
     from api.server import build_app
-    from engine.store.oxigraph import OxigraphStore
+    from engine.store import open_store
 
     ctx = build_context(workspace, data_dir)
     configure_logging(level=log_level.upper())
     ctx.settings.resolved_data_dir().mkdir(parents=True, exist_ok=True)
-    store = OxigraphStore(ctx.settings.store_path)
+    store = open_store(ctx.workspace.config.store, path=ctx.settings.store_path)
     api: FastAPI | None = None
     try:
         api = build_app(ctx.settings, store=store, clock=SystemClock(), workspace=ctx.workspace)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from engine.logs import quiet_third_party
 from engine.settings import Settings
-from engine.store.oxigraph import OxigraphStore
+from engine.store import KnowledgeStore, open_store
 from engine.workspace import Workspace
 
 
@@ -22,12 +22,11 @@ class Context:
     workspace: Workspace
 
     @contextmanager
-    def store(self, *, read_only: bool = False) -> Iterator[OxigraphStore]:
-        """Open the embedded store for the duration of a command."""
-        path = self.settings.store_path
-        if read_only and not path.exists():
-            read_only = False
-        store = OxigraphStore(path, read_only=read_only)
+    def store(self, *, read_only: bool = False) -> Iterator[KnowledgeStore]:
+        """Open the workspace's store (embedded Oxigraph by default) for one command."""
+        store = open_store(
+            self.workspace.config.store, path=self.settings.store_path, read_only=read_only
+        )
         try:
             yield store
         finally:

@@ -59,5 +59,9 @@ def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 
 # Importing the command modules registers their commands on `app`.
-from cli import commands_action, commands_knowledge, commands_reasoning  # noqa: E402,F401
-from cli import commands_export  # noqa: E402,F401
+from cli import (  # noqa: E402,F401
+    commands_action,
+    commands_export,
+    commands_knowledge,
+    commands_reasoning,
+)

@@ -35,6 +35,7 @@ from engine.approval_flow import ApprovalFlow, DispatchReport
 from engine.approvals import ApprovalStore
 from engine.decision_graph import dispatch_triples, plan_triples
 from engine.errors import ConflictError, RuleError
+from engine.export import export_after_plan
 from engine.ingest import Ingestor, IngestSummary
 from engine.ontology_sync import sync_ontology
 from engine.plan_store import PlanStore
@@ -195,7 +196,10 @@ class WarrantService:
                     )
                 return existing
         record = self.plane.plan(goal, params or {})
-        return self._store_record(record, actor=actor, idempotency_key=idempotency_key)
+        stored = self._store_record(record, actor=actor, idempotency_key=idempotency_key)
+        # `[export.neo4j] after_plan = true`: the graph people explore gets every new plan.
+        export_after_plan(self.workspace, stored)
+        return stored
 
     def decide(
         self,

@@ -295,6 +295,28 @@ def test_warrant_export_neo4j_from_the_command_line(
     assert missing.exit_code == 2 and "plan-nope" in missing.output
 
 
+def test_warrant_plan_exports_each_new_plan_when_after_plan_is_set(
+    seeded: FalkorServer, repo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    monkeypatch.setenv("WARRANT_NEO4J_URL", seeded.url)
+    monkeypatch.setenv("WARRANT_NEO4J_DIALECT", "falkordb")
+    monkeypatch.setenv("WARRANT_NEO4J_AFTER_PLAN", "true")
+    common = ["--workspace", str(repo_root / "examples/neo4j"), "--data-dir", str(tmp_path)]
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest", *common]).exit_code == 0
+    planned = runner.invoke(app, ["plan", "remediate", *common, "--json"])
+    assert planned.exit_code == 0, planned.output
+    plan_id = json.loads(planned.output)["id"]
+    with bolt_session(seeded) as session:
+        found = session.run("MATCH (p:Plan {id: $id}) RETURN count(p) AS n",
+                            bolt_params({"id": plan_id}, dialect="falkordb")).single()
+    assert found is not None and found["n"] == 1
+
+
 def test_export_after_plan_follows_the_setting(
     example: tuple[Workspace, OxigraphStore, PlanRecord], falkordb: FalkorServer, tmp_path: Path
 ) -> None:
