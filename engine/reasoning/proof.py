@@ -176,13 +176,32 @@ class _Instance:
     positive: tuple[clingo.Symbol, ...]
 
 
-class InstanceIndex:
-    """Parsed fired instances by head atom; the static part is built once per grounding."""
+ParsedInstances = dict[clingo.Symbol, "_Instance | None"]
 
-    def __init__(self, program: Program, fired: Iterable[clingo.Symbol]) -> None:
+
+class InstanceIndex:
+    """Parsed fired instances by head atom; the static part is built once per grounding.
+
+    ``memo`` (one per grounding) keeps each fired atom's parsed instance across requests: a
+    fired atom always means the same instance, and parsing it reads clingo symbols through
+    cffi (most of a warm decision's proof time before it was kept).
+    """
+
+    def __init__(
+        self,
+        program: Program,
+        fired: Iterable[clingo.Symbol],
+        *,
+        memo: ParsedInstances | None = None,
+    ) -> None:
         self.by_head: dict[clingo.Symbol, list[_Instance]] = {}
         for f in fired:
-            inst = _instance(program, f)
+            if memo is None:
+                inst = _instance(program, f)
+            elif f in memo:
+                inst = memo[f]
+            else:
+                inst = memo[f] = _instance(program, f)
             if inst is not None:
                 self.by_head.setdefault(inst.head, []).append(inst)
 
@@ -197,15 +216,17 @@ def build_proofs(
     origin: Resolver | None = None,
     label_of: LabelOf | None = None,
     static: InstanceIndex | None = None,
+    memo: ParsedInstances | None = None,
 ) -> ProofGraph:
     """The proof DAG of ``roots`` from the fired instances of one answer set.
 
     ``fired`` are this model's instances; ``static`` (optional) holds instances shared by every
     model of the grounding. Only instances reachable backwards from the roots are considered.
+    ``memo`` (one per grounding) caches parsed fired atoms across requests.
     """
     inputs = frozenset(inputs)
     roots = sorted(set(roots))
-    indexes = [i for i in (static, InstanceIndex(program, fired)) if i is not None]
+    indexes = [i for i in (static, InstanceIndex(program, fired, memo=memo)) if i is not None]
     usable = _relevant(roots, indexes, lambda a: a in facts or a in inputs)
     support = _supports(usable, facts, inputs)
     nodes: dict[str, FactNode | RuleNode] = {}

@@ -135,6 +135,7 @@ class Reasoner:
             facts=facts.atom_set,
             inputs=request.given(),
             static=None if answer.trace is None else answer.trace.static_index(self.solver.program),
+            memo=None if answer.trace is None else answer.trace.parsed,
             roots=roots,
             origin=origin,
             label_of=label_of,

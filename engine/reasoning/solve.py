@@ -29,10 +29,11 @@ from itertools import product
 
 import clingo
 from clingo import ast
+from clingo._internal import _ffi, _lib  # type: ignore[attr-defined]
 
 from engine.errors import SolveError
 from engine.reasoning.facts import FALSE, TRUE, FactSet
-from engine.reasoning.proof import InstanceIndex
+from engine.reasoning.proof import InstanceIndex, ParsedInstances
 from engine.reasoning.request import DECIDE_GOAL, Request
 from engine.reasoning.rules import ParamType, RuleSet
 from engine.reasoning.transform import COST, FIRED, ON, Program, TraceScope, compile_program
@@ -77,14 +78,34 @@ class Trace:
                 dynamic.append((atom.symbol, atom.literal))
         self.static = tuple(sorted(static))
         self.dynamic = tuple(sorted(dynamic))
+        self.parsed: ParsedInstances = {}
         self._index: InstanceIndex | None = None
         self._lock = threading.Lock()
+
+    def fired(self, model: clingo.Model) -> list[clingo.Symbol]:
+        """The dynamic instances true in ``model``, in the trace's order.
+
+        Called once per model for every non-fact ``__fired`` atom (17k at 10k triples):
+        ``Model.is_true`` allocates a cffi out-parameter and checks errors per call, which
+        made this loop most of a warm decision's solve time; one out-parameter, reused,
+        reads the same truth values about 4x faster.
+        """
+        out = _lib.clingo_model_is_true
+        rep = model._rep
+        value = _ffi.new("bool*")
+        fired: list[clingo.Symbol] = []
+        for sym, lit in self.dynamic:
+            if not out(rep, lit, value):
+                raise RuntimeError(f"clingo could not read literal {lit} of a model")
+            if value[0]:
+                fired.append(sym)
+        return fired
 
     def static_index(self, program: Program) -> InstanceIndex:
         """The parsed static instances, built on first use (proofs only)."""
         with self._lock:
             if self._index is None:
-                self._index = InstanceIndex(program, self.static)
+                self._index = InstanceIndex(program, self.static, memo=self.parsed)
             return self._index
 
 
@@ -178,7 +199,7 @@ class Solver:
 
         def on_model(model: clingo.Model) -> None:
             state["shown"] = model.symbols(shown=True)
-            state["fired"] = [sym for sym, lit in g.trace.dynamic if model.is_true(lit)]
+            state["fired"] = g.trace.fired(model)
             state["cost"] = tuple(model.cost)
             state["proven"] = model.optimality_proven
             if all_atoms:
