@@ -171,10 +171,10 @@ def assemble_plan(
     finding_names: frozenset[str],
 ) -> Plan:
     """Turn a satisfiable answer into a Plan."""
-    actions = [s.arguments[0] for s in answer.shown if s.name == "action" and len(s.arguments) == 1]
-    after = [(s.arguments[0], s.arguments[1]) for s in answer.shown if s.name == "after"]
+    actions = [s.arguments[0] for s in answer.named(("action",)) if len(s.arguments) == 1]
+    after = [(s.arguments[0], s.arguments[1]) for s in answer.named(("after",))]
     ordered = order_actions(actions, after)
-    decided = decisions(answer.shown, actions)
+    decided = decisions(answer.named(("deny", "escalate")), actions)
     roots = proofs.roots if proofs is not None else {}
     # grouped once: a scan of every pair per action was quadratic in the plan's size
     after_of: dict[clingo.Symbol, list[clingo.Symbol]] = {}
@@ -201,7 +201,7 @@ def assemble_plan(
         cost=answer.cost,
         cost_breakdown=cost_items(answer.costs),
         optimal=answer.optimal,
-        findings=tuple(str(s) for s in answer.shown if s.name in finding_names),
+        findings=tuple(str(s) for s in answer.named(finding_names)),
         rules_revision=rules_revision,
         facts_revision=facts_revision,
         proofs=proofs,

@@ -123,11 +123,11 @@ class Reasoner:
         findings: bool,
     ) -> ProofGraph:
         names = {"action", "deny", "escalate"} | (set(FINDINGS) if findings else set())
-        actions = {s.arguments[0] for s in answer.shown if s.name == "action"}
+        actions = {s.arguments[0] for s in answer.named(("action",))}
         roots = [
             s
-            for s in answer.shown
-            if s.name in names and (s.name not in ("deny", "escalate") or s.arguments[0] in actions)
+            for s, n in zip(answer.shown, answer.names, strict=True)
+            if n in names and (n not in ("deny", "escalate") or s.arguments[0] in actions)
         ]
         return build_proofs(
             self.solver.program,

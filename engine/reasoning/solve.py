@@ -57,6 +57,15 @@ class Answer:
     ground_ms: float
     solve_ms: float
     trace: Trace | None = field(default=None, compare=False, repr=False)
+    names: tuple[str, ...] = field(default=(), compare=False, repr=False)
+
+    def named(self, names: Collection[str]) -> list[clingo.Symbol]:
+        """The shown atoms whose predicate is one of ``names``, in ``shown`` order.
+
+        ``names`` holds each shown atom's predicate name, read once: ``Symbol.name`` is a cffi
+        call, and the plan's several passes over the shown atoms paid it each time.
+        """
+        return [s for s, n in zip(self.shown, self.names, strict=True) if n in names]
 
     def all_fired(self) -> tuple[clingo.Symbol, ...]:
         """Every fired instance: those fixed by grounding plus this model's own."""
@@ -242,8 +251,9 @@ class Solver:
             )
         shown: list[clingo.Symbol] = list(state.get("shown", []))  # type: ignore[call-overload]
         atoms = state.get("atoms")
-        costs = [s for s in shown if s.name == COST]
-        outputs = sorted(s for s in shown if s.name != COST)
+        kinds = [s.name for s in shown]
+        costs = [s for s, n in zip(shown, kinds, strict=True) if n == COST]
+        outputs = sorted(s for s, n in zip(shown, kinds, strict=True) if n != COST)
         return Answer(
             satisfiable=True,
             optimal=bool(result.exhausted or state.get("proven")),
@@ -257,6 +267,7 @@ class Solver:
             ground_ms=g.ground_ms,
             solve_ms=solve_ms,
             trace=g.trace,
+            names=tuple(s.name for s in outputs),
         )
 
     @staticmethod

@@ -158,6 +158,7 @@ def _explain(
                     facts=facts.atom_set,
                     inputs=request.given(),
                     static=None if base.trace is None else base.trace.static_index(solver.program),
+                    memo=None if base.trace is None else base.trace.parsed,
                     roots=[witness],
                     origin=origin,
                     label_of=label_of,
