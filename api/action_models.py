@@ -13,11 +13,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
+from engine.action.approval_flow import DispatchReport
+from engine.action.approvals import Approval
 from engine.action.status import DeadLetter, PlanProgress
-from engine.approval_flow import DispatchReport
-from engine.approvals import Approval
 from engine.decision_graph import action_id_of
-from engine.ingest import IngestSummary
+from engine.knowledge.ingest import IngestSummary
 from engine.planning import PlanRecord
 
 Scalar = StrictStr | StrictInt | StrictBool

@@ -20,8 +20,8 @@ from api.routes import approvals, audit, decisions, dispatch, ingest, plans, rul
 from engine.action.audit import AuditLog
 from engine.action.backoff import Clock, RetryPolicy
 from engine.action.db import open_database
+from engine.action.dispatch_worker import DispatchWorker
 from engine.action.status import DispatchRecord
-from engine.dispatch_worker import DispatchWorker
 from engine.service import WarrantService
 from engine.settings import Settings
 from engine.store import KnowledgeStore

@@ -20,9 +20,9 @@ import pyoxigraph as ox
 from fastapi import APIRouter
 from pydantic import SecretStr
 
-from engine.ingest import Ingestor, IngestSummary
-from engine.ontology import load_ontology_graph
-from engine.ontology_sync import sync_ontology
+from engine.knowledge.ingest import Ingestor, IngestSummary
+from engine.knowledge.ontology import load_ontology_graph
+from engine.knowledge.ontology_sync import sync_ontology
 from engine.store.oxigraph import OxigraphStore
 from engine.workspace import Workspace
 

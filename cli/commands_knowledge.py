@@ -15,8 +15,8 @@ from rich.table import Table
 from cli.context import build_context
 from cli.main import app, handles_errors
 from cli.options import DataDirOpt, JsonOpt, WorkspaceOpt
-from engine.ingest import IngestSummary
-from engine.quarantine import list_quarantine
+from engine.knowledge.ingest import IngestSummary
+from engine.knowledge.quarantine import list_quarantine
 
 console = Console()
 

@@ -70,13 +70,13 @@ def check(
 ) -> None:
     """Check the ontology (HermiT), the shapes and the rules; one located line per problem."""
     ctx = build_context(workspace, data_dir)
-    from engine.shapes import load_shapes
+    from engine.gate.shapes import load_shapes
     from engine.store.oxigraph import OxigraphStore
 
     messages: list[dict[str, object]] = []
     files = ctx.workspace.ontology_files()
     if files and not skip_ontology:
-        from engine.ontology import check_ontology
+        from engine.knowledge.ontology import check_ontology
 
         report = check_ontology(files)
         for om in report.messages:

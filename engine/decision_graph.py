@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
-from engine.approvals import Approval, source_records
+from engine.action.approvals import Approval, source_records
 from engine.planning import PlanRecord
 from engine.vocab import RDF_TYPE, RDFS_LABEL, XSD_DATETIME, literal, prov, wr
 

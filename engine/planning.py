@@ -164,7 +164,7 @@ class DecisionPlane:
         if self._ontology is None:
             files = self.workspace.ontology_files()
             if files:
-                from engine.ontology import load_ontology_graph
+                from engine.knowledge.ontology import load_ontology_graph
 
                 self._ontology = load_ontology_graph(files)
             else:

@@ -25,22 +25,22 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
+from engine.action.approval_flow import ApprovalFlow, DispatchReport
+from engine.action.approvals import ApprovalStore
 from engine.action.audit import AuditEntryV1, AuditKind, AuditLog, VerifyReport
 from engine.action.backoff import Clock, RetryPolicy
 from engine.action.db import write
 from engine.action.executors import Executor, build_executors
 from engine.action.outbox import Outbox
 from engine.action.status import DeadLetter, DispatchRecord, PlanProgress
-from engine.approval_flow import ApprovalFlow, DispatchReport
-from engine.approvals import ApprovalStore
 from engine.decision_graph import dispatch_triples, plan_triples
 from engine.errors import ConflictError, RuleError
 from engine.export import export_after_plan
-from engine.ingest import Ingestor, IngestSummary
-from engine.ontology_sync import sync_ontology
+from engine.knowledge.ingest import Ingestor, IngestSummary
+from engine.knowledge.ontology_sync import sync_ontology
+from engine.knowledge.push import PushChange, pushed_read
 from engine.plan_store import PlanStore
 from engine.planning import DecisionPlane, PlanRecord
-from engine.push import PushChange, pushed_read
 from engine.reasoning import WhyNot
 from engine.reasoning.rules import RuleMessage
 from engine.store.base import GraphChange, KnowledgeStore
@@ -257,7 +257,7 @@ class WarrantService:
     # -- dispatch --------------------------------------------------------------------------
 
     def dispatch_plan(self, plan_id: str, *, actor: str) -> DispatchReport:
-        """Enqueue every ready action of a plan in its order (see :mod:`engine.approval_flow`)."""
+        """Enqueue the ready actions of a plan in order (see :mod:`engine.action.approval_flow`)."""
         return self.flow.dispatch_plan(self.plans.get(plan_id), actor=actor)
 
     def drain(self, *, timeout_s: float) -> list[DispatchRecord]:

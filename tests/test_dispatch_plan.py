@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from engine.dispatch_plan import select_steps
+from engine.action.dispatch_plan import select_steps
 from engine.planning import PlanRecord
 from engine.reasoning import Decision, Plan, PlannedAction
 

@@ -17,8 +17,8 @@ import clingo
 import pyoxigraph as ox
 import pytest
 
-from engine.ingest import Ingestor
-from engine.ontology import load_ontology_graph
+from engine.knowledge.ingest import Ingestor
+from engine.knowledge.ontology import load_ontology_graph
 from engine.planning import DecisionPlane, PlanRecord
 from engine.reasoning import FactNode, RuleNode
 from engine.reasoning.request import plan_request

@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.errors import ParameterError, SolveError
-from engine.ingest import Ingestor
-from engine.ontology import load_ontology_graph
+from engine.knowledge.ingest import Ingestor
+from engine.knowledge.ontology import load_ontology_graph
 from engine.planning import DecisionPlane, PlanRecord
 from engine.reasoning import FactSet, Reasoner, load_rules
 from engine.reasoning.ruletest import TestReport, run_rule_tests

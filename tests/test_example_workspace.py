@@ -26,8 +26,8 @@ import rdflib
 import yaml
 from rdflib.namespace import OWL, RDF, RDFS, SH
 
-from engine.ingest import Ingestor, IngestSummary
-from engine.ontology import load_ontology_graph
+from engine.knowledge.ingest import Ingestor, IngestSummary
+from engine.knowledge.ontology import load_ontology_graph
 from engine.store.oxigraph import OxigraphStore
 from engine.workspace import Workspace
 

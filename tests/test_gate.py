@@ -21,8 +21,8 @@ from engine.gate import (
     gate_batch,
     validate_graph,
 )
+from engine.gate.shapes import ShapesSet, empty_shapes, load_shapes
 from engine.mapping.model import MappedRecord
-from engine.shapes import ShapesSet, empty_shapes, load_shapes
 from engine.terms import to_oxigraph, to_rdflib
 
 DATA = Path(__file__).parent / "data" / "gate"

@@ -17,8 +17,8 @@ from rdflib.namespace import SH
 from engine.gate import validate_graph
 from engine.gate.evaluate import validate_triples
 from engine.gate.report import ValidationResult
+from engine.gate.shapes import ShapesSet, shapes_from_graph
 from engine.gate.split import split_shapes
-from engine.shapes import ShapesSet, shapes_from_graph
 from engine.terms import add_triples
 
 EX = "http://example.org/"

@@ -10,8 +10,8 @@ import pyoxigraph as ox
 import pytest
 
 from engine.errors import MappingError, ShapesError, SourceError, WarrantError
-from engine.ingest import Ingestor
-from engine.quarantine import list_quarantine
+from engine.knowledge.ingest import Ingestor
+from engine.knowledge.quarantine import list_quarantine
 from engine.store.oxigraph import OxigraphStore
 from engine.workspace import Workspace
 from tests.ingest_workspace import PEOPLE_CSV, write_workspace

@@ -24,10 +24,10 @@ from connectors.registry import open_connector
 from engine.errors import ConfigError, SourceError
 from engine.export import Neo4jSink, workspace_links
 from engine.export.rows import parse_key
-from engine.ingest import Ingestor
-from engine.ontology import load_ontology_graph
+from engine.knowledge.ingest import Ingestor
+from engine.knowledge.ontology import load_ontology_graph
+from engine.knowledge.quarantine import list_quarantine
 from engine.planning import DecisionPlane, PlanRecord
-from engine.quarantine import list_quarantine
 from engine.store.oxigraph import OxigraphStore
 from engine.workspace import Workspace
 from tests.servers.falkordb import (

@@ -1,4 +1,4 @@
-"""engine.ontology: loading Turtle with located errors, and the HermiT check through owlready2."""
+"""engine.knowledge.ontology: Turtle loading with located errors, the HermiT check (owlready2)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from rdflib.namespace import OWL, RDF, RDFS
 
 from engine.errors import OntologyError
-from engine.ontology import JAVA_MISSING, check_ontology, load_ontology_graph
+from engine.knowledge.ontology import JAVA_MISSING, check_ontology, load_ontology_graph
 
 WR = rdflib.Namespace("https://w3id.org/warrant/core#")
 VR = rdflib.Namespace("https://w3id.org/warrant/vendor-risk#")

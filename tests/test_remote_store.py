@@ -17,7 +17,7 @@ import pyoxigraph as ox
 import pytest
 
 from engine.errors import ConfigError, QueryError, StoreError
-from engine.ingest import Ingestor
+from engine.knowledge.ingest import Ingestor
 from engine.store.base import GraphChange
 from engine.store.remote import RemoteSparqlStore, open_remote_store, redact_url, update_request
 from engine.workspace import Workspace

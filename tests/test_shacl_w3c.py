@@ -22,7 +22,7 @@ from rdflib.term import Node
 
 from engine.errors import ShapesError
 from engine.gate import validate_graph
-from engine.shapes import shapes_from_graph
+from engine.gate.shapes import shapes_from_graph
 from tests.conftest import SHARED
 
 # The suite holds ill-typed literals on purpose ("none"^^xsd:boolean in or-datatypes-001);

@@ -9,7 +9,7 @@ import rdflib
 from rdflib.namespace import XSD
 
 from engine.errors import ShapesError
-from engine.shapes import empty_shapes, load_shapes, shapes_from_graph
+from engine.gate.shapes import empty_shapes, load_shapes, shapes_from_graph
 
 DATA = Path(__file__).parent / "data" / "gate"
 EX = rdflib.Namespace("http://example.org/")

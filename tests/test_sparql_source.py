@@ -22,8 +22,8 @@ from connectors.base import LogicalSource
 from connectors.registry import open_connector
 from connectors.sparql import SparqlConnector, read_construct
 from engine.errors import ConfigError, SourceError
-from engine.ingest import Ingestor
-from engine.sourcing import read_source
+from engine.knowledge.ingest import Ingestor
+from engine.knowledge.sourcing import read_source
 from engine.store.oxigraph import OxigraphStore
 from engine.workspace import Workspace
 from tests.servers.oxigraph_server import OxigraphServer

@@ -18,7 +18,7 @@ from api.action_models import ApprovalDecisionV1, ApprovalResultV1, ApprovalV1, 
 from api.auth import current_principal
 from api.metrics import Metrics, metrics
 from api.routes.context import actor_of, errors, service
-from engine.approvals import ApprovalState
+from engine.action.approvals import ApprovalState
 from engine.principals import Principal
 from engine.proof_select import action_proof
 from engine.service import WarrantService

@@ -1,7 +1,7 @@
 """``/v1/ingest`` (pull sources) and ``/v1/sources/{name}/records`` (push changes); role ``app``.
 
 Pushed records are mapped, gated and recorded exactly like a pulled batch (see
-:mod:`engine.push`): a record that breaks a shape is quarantined, not loaded.
+:mod:`engine.knowledge.push`): a record that breaks a shape is quarantined, not loaded.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from fastapi import APIRouter, Depends, Path
 from api.action_models import IngestRequestV1, IngestSummaryV1, PushV1
 from api.auth import require_roles
 from api.routes.context import actor_of, errors, service
+from engine.knowledge.push import PushChange
 from engine.principals import Principal, Role
-from engine.push import PushChange
 from engine.service import WarrantService
 
 router = APIRouter(tags=["ingest"])

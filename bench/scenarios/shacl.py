@@ -21,10 +21,10 @@ from bench.generate import mutate_processing
 from bench.measure import Figure, time_runs
 from bench.prepare import ScenarioContext, copy_reference, ensure_reference, utc_now
 from engine.gate import StoreContext, gate_batch
-from engine.ingest import Ingestor
-from engine.ontology import load_ontology_graph
-from engine.shapes import load_shapes
-from engine.sourcing import SourceRead, read_source
+from engine.gate.shapes import load_shapes
+from engine.knowledge.ingest import Ingestor
+from engine.knowledge.ontology import load_ontology_graph
+from engine.knowledge.sourcing import SourceRead, read_source
 from engine.store.oxigraph import OxigraphStore
 from engine.terms import add_triples
 from engine.workspace import Workspace

@@ -20,11 +20,7 @@ from dataclasses import dataclass
 import clingo
 from sqlalchemy.engine import Engine
 
-from engine.action.audit import AuditKind, AuditLog
-from engine.action.backoff import Clock
-from engine.action.db import write
-from engine.action.outbox import Outbox
-from engine.approvals import (
+from engine.action.approvals import (
     Approval,
     ApprovalState,
     ApprovalStore,
@@ -32,8 +28,12 @@ from engine.approvals import (
     approval_id,
     fact_basis,
 )
+from engine.action.audit import AuditKind, AuditLog
+from engine.action.backoff import Clock
+from engine.action.db import write
+from engine.action.dispatch_plan import StepPlan, select_steps
+from engine.action.outbox import Outbox
 from engine.decision_graph import action_id_of, approval_triples, plan_triples
-from engine.dispatch_plan import StepPlan, select_steps
 from engine.errors import AuthError, NotFoundError
 from engine.plan_store import PlanStore
 from engine.planning import DecisionPlane, PlanRecord

@@ -5,7 +5,7 @@ the store: pyshacl over an Oxigraph-backed graph is ~10x slower, and its focus m
 the whole data graph for targets). What goes into it:
 
 * *delta* scope (``changed_subjects`` given and the shapes are local, see
-  ``engine.shapes.WIDE_CONTEXT``): the records describing the affected focus nodes, i.e. the
+  ``engine.gate.shapes.WIDE_CONTEXT``): the records describing the affected focus nodes, i.e. the
   changed subjects plus the batch subjects that point at a changed node through a predicate
   that ``sh:class`` checks (its validity depends on that node's rdf:type), plus the rdf:type
   of the nodes they reference through such predicates (from the batch and from the store's
@@ -37,8 +37,8 @@ from engine.gate.context import RDF_TYPE, ContextProvider
 from engine.gate.evaluate import validate_triples
 from engine.gate.prepared import PreparedQueryGraph
 from engine.gate.report import Severity, ValidationResult, empty_report
+from engine.gate.shapes import ShapesSet
 from engine.mapping.model import MappedRecord
-from engine.shapes import ShapesSet
 from engine.terms import add_triples, to_oxigraph, triple_to_oxigraph
 
 _SUBCLASS = ox.NamedNode(str(RDFS.subClassOf))

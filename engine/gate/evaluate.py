@@ -18,9 +18,9 @@ from rdflib.term import Literal, Node
 
 from engine.gate.fast import DataIndex, OxNode, evaluate_fast, report_of
 from engine.gate.report import ValidationOutcome, parse_report
+from engine.gate.shapes import ShapesSet
 from engine.gate.split import split_shapes
 from engine.gate.validate import run_pyshacl
-from engine.shapes import ShapesSet
 from engine.terms import to_rdflib
 
 

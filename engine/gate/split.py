@@ -59,8 +59,8 @@ from pyshacl.shapes_graph import ShapesGraph
 from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node, URIRef
 
+from engine.gate.shapes import ShapesSet, analyse_shapes
 from engine.gate.sparql_fast import SparqlCheck, prepare_sparql
-from engine.shapes import ShapesSet, analyse_shapes
 from engine.terms import to_oxigraph
 
 # SHACL Core components decided by a focus node's own values for one predicate (SHACL 4.1-4.8).

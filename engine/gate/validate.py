@@ -31,7 +31,7 @@ from engine.gate.report import (
     parse_report,
     restrict_report,
 )
-from engine.shapes import ShapesSet
+from engine.gate.shapes import ShapesSet
 from engine.terms import normalised_graph
 
 # Up to this many focus nodes, pyshacl's own (quadratic) focus filter is cheaper than

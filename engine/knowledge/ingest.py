@@ -22,17 +22,17 @@ import pyoxigraph as ox
 import rdflib
 
 from engine.gate import GateResult, StoreContext, gate_batch
-from engine.mapping.model import MappedRecord
-from engine.provenance import (
+from engine.gate.shapes import ShapesSet, load_shapes
+from engine.knowledge.provenance import (
     BatchInfo,
     StoredRecord,
     batch_triples,
     parse_records_graph,
     record_triples,
 )
-from engine.quarantine import quarantine_triples, report_triples
-from engine.shapes import ShapesSet, load_shapes
-from engine.sourcing import SourceRead, read_source
+from engine.knowledge.quarantine import quarantine_triples, report_triples
+from engine.knowledge.sourcing import SourceRead, read_source
+from engine.mapping.model import MappedRecord
 from engine.store.base import GraphChange, KnowledgeStore
 from engine.vocab import (
     GRAPH_PROVENANCE,

@@ -7,7 +7,7 @@ Two jobs, both over the ontology files of a workspace (``ontology/*.ttl``):
 * :func:`check_ontology` asks HermiT (through owlready2) whether the TBox is consistent and
   which classes are unsatisfiable, and reports each finding located at a file and class IRI.
 
-HermiT runs in a child process (``python -m engine.ontology``) in a fresh owlready2
+HermiT runs in a child process (``python -m engine.knowledge.ontology``) in a fresh owlready2
 ``World``: owlready2 offers no time limit and keeps module-wide state (``JAVA_EXE``), so a
 child process is what lets ``timeout_s`` stop a runaway JVM and keeps the caller's
 owlready2 state untouched. owlready2's bundled Pellet needs Java 25, so HermiT it is; HermiT
@@ -182,7 +182,7 @@ def _run_reasoner(
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(_PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p
     )
-    command = [sys.executable, "-m", "engine.ontology", str(nt), str(out), "--java", java]
+    command = [sys.executable, "-m", "engine.knowledge.ontology", str(nt), str(out), "--java", java]
     proc = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True
     )
@@ -331,7 +331,7 @@ def _reason(nt_path: Path, java: str) -> dict[str, object]:
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m engine.ontology")
+    parser = argparse.ArgumentParser(prog="python -m engine.knowledge.ontology")
     parser.add_argument("ntriples", type=Path)
     parser.add_argument("outcome", type=Path)
     parser.add_argument("--java", required=True)

@@ -5,8 +5,8 @@ system of record). The pushed rows go through the source's own mapping, so they 
 same :class:`MappedRecord` s a pulled batch would hold; they are merged with the records the
 knowledge graph holds for that source now (loaded ones from its records graph, quarantined
 ones from its quarantine graph) and the merged set is one ordinary batch
-(:meth:`engine.ingest.Ingestor.ingest_read`): gated, recorded with PROV-O and written in one
-transaction. Only the records that changed are re-validated, as for any batch.
+(:meth:`engine.knowledge.ingest.Ingestor.ingest_read`): gated, recorded with PROV-O and
+written in one transaction. Only the records that changed are re-validated, as for any batch.
 
 Identity: a pushed record is identified by its key fields (``key_text`` of their values), so
 its IRI is ``urn:warrant:record:<source>:<container>:<k=v>``. Pushing the same key again
@@ -33,10 +33,10 @@ import pyoxigraph as ox
 from connectors.base import LogicalSource, Record, RecordLocator
 from connectors.csvfile import key_text
 from engine.errors import Location, ParameterError
+from engine.knowledge.provenance import PRODUCED
+from engine.knowledge.sourcing import SourceRead
 from engine.mapping import MappingDocument, load_mapping, map_records
 from engine.mapping.model import MappedRecord
-from engine.provenance import PRODUCED
-from engine.sourcing import SourceRead
 from engine.store.base import KnowledgeStore
 from engine.vocab import WR, quarantine_graph, records_graph
 from engine.workspace import RdfSourceConfig, SparqlSourceConfig, Workspace

@@ -20,7 +20,7 @@ import pyoxigraph as ox
 import rdflib
 
 from engine.gate import GateResult, QuarantinedRecord, ValidationResult
-from engine.provenance import GENERATED_BY, PRODUCED, record_description, record_node
+from engine.knowledge.provenance import GENERATED_BY, PRODUCED, record_description, record_node
 from engine.store.base import KnowledgeStore
 from engine.terms import to_oxigraph
 from engine.vocab import RDF_TYPE, batch_node, literal, report_node, sh, wr
