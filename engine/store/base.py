@@ -84,3 +84,31 @@ class KnowledgeStore(Protocol):
     def close(self) -> None:
         """Flush and release the store."""
         ...
+
+
+def select_rows(
+    result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples, sparql: str
+) -> Iterator[dict[str, Term]]:
+    """The rows of a SELECT result as variable → term dicts (unbound variables omitted)."""
+    from engine.errors import QueryError
+
+    if not isinstance(result, ox.QuerySolutions):
+        raise QueryError(f"expected a SELECT query, got `{sparql[:40]}`")
+    names = [v.value for v in result.variables]
+    for row in result:
+        yield {name: value for name in names if (value := row[name]) is not None}
+
+
+def count_graph_query(graph: ox.NamedNode | None) -> str:
+    """The SPARQL that counts the quads of one named graph (or of every named graph)."""
+    g = str(graph) if graph is not None else "?g"
+    return f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {g} {{ ?s ?p ?o }} }}"
+
+
+def single_count(result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> int:
+    """The one integer a ``SELECT (COUNT(*) AS ?n)`` query returns."""
+    assert isinstance(result, ox.QuerySolutions)
+    for row in result:
+        n = row["n"]
+        return int(n.value) if isinstance(n, ox.Literal) else 0
+    return 0

@@ -18,7 +18,14 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from engine.errors import QueryError, StoreError
-from engine.store.base import GraphChange, Subject, Term
+from engine.store.base import (
+    GraphChange,
+    Subject,
+    Term,
+    count_graph_query,
+    select_rows,
+    single_count,
+)
 
 _UPDATE_KEYWORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD")
 
@@ -123,26 +130,11 @@ class OxigraphStore:
         """Number of quads in ``graph`` (or in the whole store)."""
         if graph is None:
             return len(self._store)
-        res = self._store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
-        assert isinstance(res, ox.QuerySolutions)
-        for row in res:
-            n = row["n"]
-            return int(n.value) if isinstance(n, ox.Literal) else 0
-        return 0
+        return single_count(self._store.query(count_graph_query(graph)))
 
     def select(self, sparql: str) -> Iterable[dict[str, Term]]:
         """Rows of a SELECT query over the union of named graphs as dicts."""
-        res = self.query(sparql, use_default_graph_as_union=True)
-        if not isinstance(res, ox.QuerySolutions):
-            raise QueryError(f"expected a SELECT query, got `{sparql[:40]}`")
-        names = [v.value for v in res.variables]
-        for row in res:
-            out: dict[str, Term] = {}
-            for name in names:
-                value = row[name]
-                if value is not None:
-                    out[name] = value
-            yield out
+        return select_rows(self.query(sparql, use_default_graph_as_union=True), sparql)
 
     def query(
         self,

@@ -42,7 +42,14 @@ import httpx
 import pyoxigraph as ox
 
 from engine.errors import QueryError, StoreError
-from engine.store.base import GraphChange, Subject, Term
+from engine.store.base import (
+    GraphChange,
+    Subject,
+    Term,
+    count_graph_query,
+    select_rows,
+    single_count,
+)
 from engine.store.oxigraph import term_sparql
 
 UnionMode = Literal["parameter", "native"]
@@ -185,22 +192,11 @@ class RemoteSparqlStore:
 
     def count(self, graph: ox.NamedNode | None = None) -> int:
         """Number of quads in ``graph`` (or in every named graph)."""
-        g = term_sparql(graph) if graph is not None else "?g"
-        result = self.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {g} {{ ?s ?p ?o }} }}")
-        assert isinstance(result, ox.QuerySolutions)
-        for row in result:
-            n = row["n"]
-            return int(n.value) if isinstance(n, ox.Literal) else 0
-        return 0
+        return single_count(self.query(count_graph_query(graph)))
 
     def select(self, sparql: str) -> Iterable[dict[str, Term]]:
         """Rows of a SELECT query over the union of named graphs as dicts."""
-        result = self.query(sparql, use_default_graph_as_union=True)
-        if not isinstance(result, ox.QuerySolutions):
-            raise QueryError(f"expected a SELECT query, got `{sparql[:40]}`")
-        names = [v.value for v in result.variables]
-        for row in result:
-            yield {name: value for name in names if (value := row[name]) is not None}
+        return select_rows(self.query(sparql, use_default_graph_as_union=True), sparql)
 
     def query(
         self,
