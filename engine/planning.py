@@ -156,6 +156,7 @@ class DecisionPlane:
         self._rules_stamp: tuple[tuple[str, int, int], ...] | None = None
         self._reasoner: Reasoner | None = None
         self._facts: tuple[str, str, KgFacts, FactSet] | None = None
+        self._resolver: tuple[KgFacts, Callable[[clingo.Symbol], object | None]] | None = None
 
     # -- the inputs, each cached ------------------------------------------------------------
 
@@ -310,7 +311,7 @@ class DecisionPlane:
             kg, facts = self.facts()
             now = self.today()
             plan = self.reasoner().plan(
-                facts, goal, typed, now=now, origin=_origin(kg), label_of=kg.terms.label
+                facts, goal, typed, now=now, origin=self._origin(kg), label_of=kg.terms.label
             )
             return self._record("plan", plan, now)
 
@@ -322,7 +323,7 @@ class DecisionPlane:
             kg, facts = self.facts()
             now = self.today()
             plan = self.reasoner().decide(
-                facts, symbol, typed, now=now, origin=_origin(kg), label_of=kg.terms.label
+                facts, symbol, typed, now=now, origin=self._origin(kg), label_of=kg.terms.label
             )
             return self._record("decision", plan, now)
 
@@ -337,9 +338,16 @@ class DecisionPlane:
                 symbol,
                 dict(record.plan.params),
                 now=record.now,
-                origin=_origin(kg),
+                origin=self._origin(kg),
                 label_of=kg.terms.label,
             )
+
+    def _origin(self, kg: KgFacts) -> Callable[[clingo.Symbol], object | None]:
+        """One origin resolver per loaded fact set: the reasoner keeps the proof fact nodes
+        (origin JSON and hashes) it built with a resolver for as long as it is the same."""
+        if self._resolver is None or self._resolver[0] is not kg:
+            self._resolver = (kg, _origin(kg))
+        return self._resolver[1]
 
     def _record(self, kind: PlanKind, plan: Plan, now: int) -> PlanRecord:
         digest = hashlib.sha256(

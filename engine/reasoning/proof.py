@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
+import weakref
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, is_dataclass
 from typing import Annotated, Any, Literal
@@ -177,6 +179,26 @@ class _Instance:
 
 
 ParsedInstances = dict[clingo.Symbol, "_Instance | None"]
+FactNodes = dict[tuple[clingo.Symbol, FactSource], FactNode]
+
+
+class FactMemo:
+    """Fact nodes of one grounding per origin resolver: an atom's origin, its JSON form and its
+    hash do not change while the resolver (one per loaded fact set) is the same object."""
+
+    def __init__(self) -> None:
+        self._by_resolver: weakref.WeakKeyDictionary[Resolver, FactNodes] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+
+    def nodes(self, resolver: Resolver) -> FactNodes:
+        """The fact nodes already built with ``resolver``."""
+        with self._lock:
+            found = self._by_resolver.get(resolver)
+            if found is None:
+                found = self._by_resolver[resolver] = {}
+            return found
 
 
 class InstanceIndex:
@@ -217,12 +239,14 @@ def build_proofs(
     label_of: LabelOf | None = None,
     static: InstanceIndex | None = None,
     memo: ParsedInstances | None = None,
+    fact_memo: FactMemo | None = None,
 ) -> ProofGraph:
     """The proof DAG of ``roots`` from the fired instances of one answer set.
 
     ``fired`` are this model's instances; ``static`` (optional) holds instances shared by every
     model of the grounding. Only instances reachable backwards from the roots are considered.
-    ``memo`` (one per grounding) caches parsed fired atoms across requests.
+    ``memo`` (one per grounding) caches parsed fired atoms across requests, ``fact_memo`` the
+    fact nodes built with the same ``origin`` resolver.
     """
     inputs = frozenset(inputs)
     roots = sorted(set(roots))
@@ -231,16 +255,23 @@ def build_proofs(
     support = _supports(usable, facts, inputs)
     nodes: dict[str, FactNode | RuleNode] = {}
     ids: dict[clingo.Symbol, str] = {}
+    fact_nodes: FactNodes = (
+        fact_memo.nodes(origin) if fact_memo is not None and origin is not None else {}
+    )
     for atom in _needed(roots, support, usable):
         k = support.get(atom)
         if k is None:
             source: FactSource = (
                 "request" if atom in inputs else "kg" if atom in facts else "unsupported"
             )
-            value = _jsonable(origin(atom)) if origin is not None and source == "kg" else None
-            content: dict[str, Any] = {"atom": str(atom), "source": source, "origin": value}
-            nid = _hash("fact", content)
-            nodes[nid] = FactNode(id=nid, **content)
+            known = fact_nodes.get((atom, source))
+            if known is None:
+                value = _jsonable(origin(atom)) if origin is not None and source == "kg" else None
+                content: dict[str, Any] = {"atom": str(atom), "source": source, "origin": value}
+                nid = _hash("fact", content)
+                known = fact_nodes[(atom, source)] = FactNode(id=nid, **content)
+            nid = known.id
+            nodes[nid] = known
         else:
             content = _rule_content(usable[k], ids, label_of)
             nid = _hash("rule", content)

@@ -136,6 +136,7 @@ class Reasoner:
             inputs=request.given(),
             static=None if answer.trace is None else answer.trace.static_index(self.solver.program),
             memo=None if answer.trace is None else answer.trace.parsed,
+            fact_memo=None if answer.trace is None else answer.trace.fact_nodes,
             roots=roots,
             origin=origin,
             label_of=label_of,

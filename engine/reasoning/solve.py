@@ -33,7 +33,7 @@ from clingo._internal import _ffi, _lib  # type: ignore[attr-defined]
 
 from engine.errors import SolveError
 from engine.reasoning.facts import FALSE, TRUE, FactSet
-from engine.reasoning.proof import InstanceIndex, ParsedInstances
+from engine.reasoning.proof import FactMemo, InstanceIndex, ParsedInstances
 from engine.reasoning.request import DECIDE_GOAL, Request
 from engine.reasoning.rules import ParamType, RuleSet
 from engine.reasoning.transform import COST, FIRED, ON, Program, TraceScope, compile_program
@@ -88,6 +88,7 @@ class Trace:
         self.static = tuple(sorted(static))
         self.dynamic = tuple(sorted(dynamic))
         self.parsed: ParsedInstances = {}
+        self.fact_nodes = FactMemo()
         self._index: InstanceIndex | None = None
         self._lock = threading.Lock()
 
