@@ -23,41 +23,26 @@ The shapes of the statements:
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import quote
 
 import pyoxigraph as ox
 
 from engine.action.approvals import Approval, source_records
 from engine.planning import PlanRecord
-from engine.vocab import RDF_TYPE, RDFS_LABEL, XSD_DATETIME, literal, prov, wr
-
-
-def _safe(text: str) -> str:
-    return quote(text, safe="")
-
-
-def plan_node(plan_id: str) -> ox.NamedNode:
-    """The IRI of a plan or decision request."""
-    return ox.NamedNode(f"urn:warrant:plan:{_safe(plan_id)}")
-
-
-def action_node(action_id: str) -> ox.NamedNode:
-    """The IRI of one action of a plan (its outbox action id)."""
-    return ox.NamedNode(f"urn:warrant:action:{_safe(action_id)}")
-
-
-def decision_node(action_id: str) -> ox.NamedNode:
-    """The IRI of the policy decision on one action."""
-    return ox.NamedNode(f"urn:warrant:decision:{_safe(action_id)}")
-
-
-def role_node(role: str) -> ox.NamedNode:
-    """The IRI of an approver role."""
-    return ox.NamedNode(f"urn:warrant:role:{_safe(role)}")
-
-
-def _at(value: dt.datetime) -> ox.Literal:
-    return ox.Literal(value.isoformat(), datatype=XSD_DATETIME)
+from engine.vocab import (
+    RDF_TYPE,
+    RDFS_LABEL,
+    action_node,
+    approval_node,
+    decision_node,
+    dispatch_node,
+    literal,
+    plan_node,
+    principal_node,
+    prov,
+    role_node,
+    timestamp,
+    wr,
+)
 
 
 def action_id_of(plan_id: str, index: int) -> str:
@@ -77,7 +62,7 @@ def plan_triples(record: PlanRecord) -> list[ox.Triple]:
         ox.Triple(p, wr("requestKind"), literal(record.kind)),
         ox.Triple(p, wr("rulesRevision"), literal(plan.rules_revision)),
         ox.Triple(p, wr("factsRevision"), literal(plan.facts_revision)),
-        ox.Triple(p, prov("startedAtTime"), _at(record.created_at)),
+        ox.Triple(p, prov("startedAtTime"), timestamp(record.created_at)),
     ]
     for planned in plan.actions:
         aid = action_id_of(record.id, planned.index)
@@ -110,9 +95,9 @@ def plan_triples(record: PlanRecord) -> list[ox.Triple]:
 
 def approval_triples(approval: Approval, *, principal_id: str) -> list[ox.Triple]:
     """An approval or rejection: who decided, when, with which comment."""
-    node = ox.NamedNode(f"urn:warrant:approval:{_safe(approval.id)}")
+    node = approval_node(approval.id)
     d = decision_node(action_id_of(approval.plan_id, approval.action_index))
-    who = ox.NamedNode(f"urn:warrant:principal:{_safe(principal_id)}")
+    who = principal_node(principal_id)
     out = [
         ox.Triple(node, RDF_TYPE, prov("Activity")),
         ox.Triple(node, RDF_TYPE, wr("Approval")),
@@ -125,7 +110,7 @@ def approval_triples(approval: Approval, *, principal_id: str) -> list[ox.Triple
     if approval.comment:
         out.append(ox.Triple(node, RDFS_LABEL, literal(approval.comment)))
     if approval.decided_at is not None:
-        out.append(ox.Triple(node, prov("endedAtTime"), _at(approval.decided_at)))
+        out.append(ox.Triple(node, prov("endedAtTime"), timestamp(approval.decided_at)))
     return out
 
 
@@ -133,7 +118,7 @@ def dispatch_triples(
     action_id: str, *, outcome: str, state: str, attempt: int, at: dt.datetime
 ) -> list[ox.Triple]:
     """One dispatch attempt's result for an action (the latest attempt wins a query by time)."""
-    node = ox.NamedNode(f"urn:warrant:dispatch:{_safe(action_id)}:{attempt}")
+    node = dispatch_node(action_id, attempt)
     return [
         ox.Triple(node, RDF_TYPE, prov("Activity")),
         ox.Triple(node, RDF_TYPE, wr("Dispatch")),
@@ -142,5 +127,5 @@ def dispatch_triples(
         ox.Triple(node, wr("dispatchOutcome"), literal(outcome)),
         ox.Triple(node, wr("dispatchState"), literal(state)),
         ox.Triple(node, wr("attempt"), literal(attempt)),
-        ox.Triple(node, prov("endedAtTime"), _at(at)),
+        ox.Triple(node, prov("endedAtTime"), timestamp(at)),
     ]

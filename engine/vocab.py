@@ -6,6 +6,7 @@ names them for code, in one place.
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -82,3 +83,43 @@ def literal(value: str | int | bool, datatype: ox.NamedNode | None = None) -> ox
 def report_node(batch_id: str) -> ox.NamedNode:
     """The IRI of the validation report of one batch."""
     return ox.NamedNode(f"urn:warrant:report:{_safe(batch_id)}")
+
+
+def plan_node(plan_id: str) -> ox.NamedNode:
+    """The IRI of a plan or decision request."""
+    return ox.NamedNode(f"urn:warrant:plan:{_safe(plan_id)}")
+
+
+def action_node(action_id: str) -> ox.NamedNode:
+    """The IRI of one action of a plan (its outbox action id)."""
+    return ox.NamedNode(f"urn:warrant:action:{_safe(action_id)}")
+
+
+def decision_node(action_id: str) -> ox.NamedNode:
+    """The IRI of the policy decision on one action."""
+    return ox.NamedNode(f"urn:warrant:decision:{_safe(action_id)}")
+
+
+def role_node(role: str) -> ox.NamedNode:
+    """The IRI of an approver role."""
+    return ox.NamedNode(f"urn:warrant:role:{_safe(role)}")
+
+
+def approval_node(approval_id: str) -> ox.NamedNode:
+    """The IRI of an approval or rejection."""
+    return ox.NamedNode(f"urn:warrant:approval:{_safe(approval_id)}")
+
+
+def principal_node(principal_id: str) -> ox.NamedNode:
+    """The IRI of a principal (an approver, an application)."""
+    return ox.NamedNode(f"urn:warrant:principal:{_safe(principal_id)}")
+
+
+def dispatch_node(action_id: str, attempt: int) -> ox.NamedNode:
+    """The IRI of one dispatch attempt of an action."""
+    return ox.NamedNode(f"urn:warrant:dispatch:{_safe(action_id)}:{attempt}")
+
+
+def timestamp(value: dt.datetime) -> ox.Literal:
+    """An ``xsd:dateTime`` literal."""
+    return ox.Literal(value.isoformat(), datatype=XSD_DATETIME)

@@ -27,11 +27,11 @@ from connectors.base import RecordLocator
 from engine.vocab import (
     RDF_TYPE,
     RDFS_LABEL,
-    XSD_DATETIME,
     batch_node,
     literal,
     prov,
     source_node,
+    timestamp,
     wr,
 )
 
@@ -61,10 +61,6 @@ class BatchInfo:
     replaces: str | None  # the previous batch of this source
 
 
-def _dt(value: datetime) -> ox.Literal:
-    return ox.Literal(value.isoformat(), datatype=XSD_DATETIME)
-
-
 def batch_triples(info: BatchInfo) -> list[ox.Triple]:
     """The PROV-O activity describing one batch."""
     b = batch_node(info.batch_id)
@@ -75,8 +71,8 @@ def batch_triples(info: BatchInfo) -> list[ox.Triple]:
         ox.Triple(b, RDFS_LABEL, literal(f"ingest {info.source} ({info.batch_id})")),
         ox.Triple(b, prov("used"), src),
         ox.Triple(b, wr("graph"), info.graph),
-        ox.Triple(b, prov("startedAtTime"), _dt(info.started)),
-        ox.Triple(b, prov("endedAtTime"), _dt(info.ended)),
+        ox.Triple(b, prov("startedAtTime"), timestamp(info.started)),
+        ox.Triple(b, prov("endedAtTime"), timestamp(info.ended)),
         ox.Triple(b, wr("contentHash"), literal(info.content_hash)),
         ox.Triple(b, wr("records"), literal(info.records)),
         ox.Triple(b, wr("recordsLoaded"), literal(info.records_loaded)),
