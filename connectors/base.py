@@ -8,8 +8,10 @@ proof leaf name ``data/vendors.csv#row=12`` or ``hr.sqlite/employees#id=E042``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Literal, Protocol
 
 ReferenceFormulation = Literal["csv", "jsonpath", "sql", "cypher", "sparql", "rdf"]
@@ -95,3 +97,34 @@ class Connector(Protocol):
     def close(self) -> None:
         """Release connections."""
         ...
+
+
+def _escape(text: str) -> str:
+    return text.replace("%", "%25").replace("&", "%26").replace("=", "%3D")
+
+
+def key_text(pairs: Sequence[tuple[str, object]]) -> str | None:
+    """``name=value`` pairs joined by ``&``, or ``None`` if a key value is null or empty.
+
+    ``%``, ``&`` and ``=`` inside names and values are percent-encoded so the key splits back
+    unambiguously. A record whose key is missing is identified by its row instead; the shapes
+    then report the missing identifier.
+    """
+    parts: list[str] = []
+    for field_name, value in pairs:
+        if value is None or value == "":
+            return None
+        parts.append(f"{_escape(field_name)}={_escape(_scalar_text(value))}")
+    return "&".join(parts)
+
+
+def _scalar_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)

@@ -6,10 +6,6 @@ value to the wrong property). Quoting follows RFC 4180 in ``csv`` strict mode, s
 quote or stray characters after a closing quote are errors with ``file:line``. Empty cells are
 ``""``, which the mapping step treats as null. Fully blank lines are skipped and not counted.
 
-Also home to the helpers the file connectors share (:func:`resolve_file`, :func:`key_text`,
-:func:`text_encoding`),
-until they move to ``connectors.base``.
-
 >>> # CsvConnector(name="vendors", workspace=Path("."))
 >>> # list(c.records(LogicalSource("csv", path="data/vendors.csv")))[0].locator
 >>> # RecordLocator(source='vendors', container='data/vendors.csv', row=1, key=None)
@@ -19,83 +15,13 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from decimal import Decimal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
-from connectors.base import LogicalSource, Record, RecordLocator
+from connectors.base import LogicalSource, Record, RecordLocator, key_text
+from connectors.files import ResolvedFile, resolve_file, text_encoding
 from engine.errors import ConfigError, Location, SourceError
-
-
-@dataclass(frozen=True)
-class ResolvedFile:
-    """A source file: ``written`` is the path as configured (the locator's container)."""
-
-    written: str
-    path: Path
-
-
-def resolve_file(
-    *, name: str, workspace: Path, override: str | None, source: LogicalSource
-) -> ResolvedFile:
-    """The file a file connector reads: the warrant.toml ``path`` if set, else the mapping's.
-
-    Relative paths are resolved against the workspace; the file must exist now, so a missing
-    file is reported before any record is asked for.
-    """
-    written = override if override is not None else source.path
-    if written is None:
-        raise SourceError(
-            f"source `{name}` has no file path: set `path` in warrant.toml or in the mapping"
-        )
-    path = Path(written)
-    if not path.is_absolute():
-        path = workspace / path
-    if not path.is_file():
-        what = "is not a file" if path.exists() else "not found"
-        raise SourceError(f"file `{written}` of source `{name}` {what}", Location(file=written))
-    return ResolvedFile(written=written, path=path)
-
-
-def _escape(text: str) -> str:
-    return text.replace("%", "%25").replace("&", "%26").replace("=", "%3D")
-
-
-def key_text(pairs: Sequence[tuple[str, object]]) -> str | None:
-    """``name=value`` pairs joined by ``&``, or ``None`` if a key value is null or empty.
-
-    ``%``, ``&`` and ``=`` inside names and values are percent-encoded so the key splits back
-    unambiguously. A record whose key is missing is identified by its row instead; the shapes
-    then report the missing identifier.
-    """
-    parts: list[str] = []
-    for field_name, value in pairs:
-        if value is None or value == "":
-            return None
-        parts.append(f"{_escape(field_name)}={_escape(_scalar_text(value))}")
-    return "&".join(parts)
-
-
-def _scalar_text(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value)
-
-
-def text_encoding(encoding: str) -> str:
-    """The codec to open text with: ``utf-8`` becomes ``utf-8-sig`` so a leading BOM is dropped."""
-    # Spreadsheet exports often start with a byte-order mark that would corrupt the first
-    # column name; "utf-8-sig" reads files with and without it.
-    return "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
 
 
 class CsvConnector:

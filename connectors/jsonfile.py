@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from connectors.base import LogicalSource, Record, RecordLocator
-from connectors.csvfile import ResolvedFile, key_text, resolve_file, text_encoding
+from connectors.base import LogicalSource, Record, RecordLocator, key_text
+from connectors.files import ResolvedFile, resolve_file, text_encoding
 from engine.errors import ConfigError, Location, SourceError
 
 JsonFormat = Literal["json", "jsonl"]

@@ -38,9 +38,8 @@ from neo4j import exceptions as neo_exc
 from neo4j import graph as neo_graph
 from neo4j import time as neo_time
 
-from connectors.base import LogicalSource, Record, RecordLocator
+from connectors.base import LogicalSource, Record, RecordLocator, key_text
 from connectors.bolt import BoltDialect, bolt_params, shared_drivers
-from connectors.csvfile import key_text
 from engine.errors import Location, SourceError
 
 _SKIP = "warrant_skip"

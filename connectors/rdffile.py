@@ -34,7 +34,7 @@ from urllib.parse import quote
 import pyoxigraph as ox
 
 from connectors.base import LogicalSource, RecordLocator
-from connectors.csvfile import resolve_file
+from connectors.files import resolve_file
 from engine.errors import Location, SourceError
 from engine.mapping.model import MappedRecord
 

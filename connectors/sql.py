@@ -30,8 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
-from connectors.base import LogicalSource, Record, RecordLocator
-from connectors.csvfile import key_text
+from connectors.base import LogicalSource, Record, RecordLocator, key_text
 from engine.errors import Location, SourceError
 
 _BATCH = 1000

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.base import LogicalSource, RecordLocator
-from connectors.csvfile import CsvConnector, key_text
+from connectors.base import LogicalSource, RecordLocator, key_text
+from connectors.csvfile import CsvConnector
 from engine.errors import ConfigError, Location, SourceError
 
 DATA = Path(__file__).parent / "data" / "connectors"

@@ -30,8 +30,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from connectors.base import LogicalSource, Record, RecordLocator
-from connectors.csvfile import key_text
+from connectors.base import LogicalSource, Record, RecordLocator, key_text
 from engine.errors import Location, ParameterError
 from engine.knowledge.provenance import PRODUCED
 from engine.knowledge.sourcing import SourceRead
