@@ -355,6 +355,11 @@ def _compiled(traced: TracedElement) -> _Compiled:
     return compiled
 
 
+def parse_instance(program: Program, fired: clingo.Symbol) -> _Instance | None:
+    """The rule instance a ``__fired`` atom records (None for an untraced or non-ground one)."""
+    return _instance(program, fired)
+
+
 def _instance(program: Program, fired: clingo.Symbol) -> _Instance | None:
     idx, element, values = fired.arguments
     traced = program.traced.get((idx.number, element.number))

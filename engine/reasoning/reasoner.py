@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import clingo
 
@@ -28,6 +28,7 @@ from engine.reasoning.proof import LabelOf, ProofGraph, Resolver, build_proofs
 from engine.reasoning.request import Request, decide_request, plan_request
 from engine.reasoning.rules import RuleSet
 from engine.reasoning.solve import Answer, Solver
+from engine.reasoning.trace import Reach
 from engine.reasoning.transform import FINDINGS, TraceScope
 from engine.reasoning.whynot import WhyNot, why_not
 
@@ -80,7 +81,13 @@ class Reasoner:
         """Decide one proposed action without planning: a Plan holding just that action."""
         request = decide_request(self.rules, action, params, now=now)
         return self.run(
-            facts, request, origin=origin, label_of=label_of, proofs=True, findings=False
+            facts,
+            request,
+            origin=origin,
+            label_of=label_of,
+            proofs=True,
+            findings=False,
+            reach=True,
         )
 
     def run(
@@ -92,9 +99,22 @@ class Reasoner:
         label_of: LabelOf | None = None,
         proofs: bool = True,
         findings: bool = True,
+        reach: bool = False,
     ) -> Plan:
-        """Solve a prepared request and assemble its Plan."""
-        answer = self.solver.solve(facts, request)
+        """Solve a prepared request and assemble its Plan; ``reach`` reads only the fired
+        instances the proofs use (a decision's proofs need a few of the model's thousands)."""
+        given = facts.atom_set
+        inputs = frozenset(request.given())
+        answer = self.solver.solve(
+            facts,
+            request,
+            reach=Reach(
+                roots=lambda shown, names: _roots(shown, names, findings),
+                given=lambda atom: atom in given or atom in inputs,
+            )
+            if proofs and reach
+            else None,
+        )
         if not answer.satisfiable:
             conflict = minimal_conflict(self.solver, facts, request)
             raise SolveError(
@@ -122,13 +142,7 @@ class Reasoner:
         label_of: LabelOf | None,
         findings: bool,
     ) -> ProofGraph:
-        names = {"action", "deny", "escalate"} | (set(FINDINGS) if findings else set())
-        actions = {s.arguments[0] for s in answer.named(("action",))}
-        roots = [
-            s
-            for s, n in zip(answer.shown, answer.names, strict=True)
-            if n in names and (n not in ("deny", "escalate") or s.arguments[0] in actions)
-        ]
+        roots = _roots(answer.shown, answer.names, findings)
         return build_proofs(
             self.solver.program,
             answer.fired,
@@ -167,3 +181,16 @@ class Reasoner:
     ) -> Conflict:
         """The minimal conflicting constraints of a goal with no plan (empty if it has one)."""
         return minimal_conflict(self.solver, facts, plan_request(self.rules, goal, params, now=now))
+
+
+def _roots(
+    shown: Sequence[clingo.Symbol], names: Sequence[str], findings: bool
+) -> list[clingo.Symbol]:
+    """The atoms a plan proves: actions, their denials and escalations, and the findings."""
+    wanted = {"action", "deny", "escalate"} | (set(FINDINGS) if findings else set())
+    actions = {s.arguments[0] for s, n in zip(shown, names, strict=True) if n == "action"}
+    return [
+        s
+        for s, n in zip(shown, names, strict=True)
+        if n in wanted and (n not in ("deny", "escalate") or s.arguments[0] in actions)
+    ]

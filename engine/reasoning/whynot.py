@@ -159,7 +159,7 @@ def _explain(
                     inputs=request.given(),
                     static=None if base.trace is None else base.trace.static_index(solver.program),
                     memo=None if base.trace is None else base.trace.parsed,
-            fact_memo=None if base.trace is None else base.trace.fact_nodes,
+                    fact_memo=None if base.trace is None else base.trace.fact_nodes,
                     roots=[witness],
                     origin=origin,
                     label_of=label_of,
