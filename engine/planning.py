@@ -157,6 +157,7 @@ class DecisionPlane:
         self._reasoner: Reasoner | None = None
         self._facts: tuple[str, str, KgFacts, FactSet] | None = None
         self._resolver: tuple[KgFacts, Callable[[clingo.Symbol], object | None]] | None = None
+        self._labeller: tuple[KgFacts, Callable[[clingo.Symbol], str | None]] | None = None
 
     # -- the inputs, each cached ------------------------------------------------------------
 
@@ -311,7 +312,7 @@ class DecisionPlane:
             kg, facts = self.facts()
             now = self.today()
             plan = self.reasoner().plan(
-                facts, goal, typed, now=now, origin=self._origin(kg), label_of=kg.terms.label
+                facts, goal, typed, now=now, origin=self._origin(kg), label_of=self._label_of(kg)
             )
             return self._record("plan", plan, now)
 
@@ -323,7 +324,7 @@ class DecisionPlane:
             kg, facts = self.facts()
             now = self.today()
             plan = self.reasoner().decide(
-                facts, symbol, typed, now=now, origin=self._origin(kg), label_of=kg.terms.label
+                facts, symbol, typed, now=now, origin=self._origin(kg), label_of=self._label_of(kg)
             )
             return self._record("decision", plan, now)
 
@@ -339,7 +340,7 @@ class DecisionPlane:
                 dict(record.plan.params),
                 now=record.now,
                 origin=self._origin(kg),
-                label_of=kg.terms.label,
+                label_of=self._label_of(kg),
             )
 
     def _origin(self, kg: KgFacts) -> Callable[[clingo.Symbol], object | None]:
@@ -348,6 +349,13 @@ class DecisionPlane:
         if self._resolver is None or self._resolver[0] is not kg:
             self._resolver = (kg, _origin(kg))
         return self._resolver[1]
+
+    def _label_of(self, kg: KgFacts) -> Callable[[clingo.Symbol], str | None]:
+        """``kg.terms.label``, the same object while the fact set is: proofs keep the labels
+        they rendered with it (a bound method read twice is two objects)."""
+        if self._labeller is None or self._labeller[0] is not kg:
+            self._labeller = (kg, kg.terms.label)
+        return self._labeller[1]
 
     def _record(self, kind: PlanKind, plan: Plan, now: int) -> PlanRecord:
         digest = hashlib.sha256(

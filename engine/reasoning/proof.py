@@ -17,7 +17,7 @@ import re
 import threading
 import weakref
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Annotated, Any, Literal
 
 import clingo
@@ -176,6 +176,11 @@ class _Instance:
     binding: dict[str, clingo.Symbol]
     head: clingo.Symbol
     positive: tuple[clingo.Symbol, ...]
+    # The node content that does not depend on the children's ids, kept with the instance
+    # (which a grounding's memo keeps across requests), with the ``label_of`` it was made with.
+    rendered: list[tuple[LabelOf | None, dict[str, Any]]] = field(
+        default_factory=list, compare=False, repr=False
+    )
 
 
 ParsedInstances = dict[clingo.Symbol, "_Instance | None"]
@@ -443,22 +448,23 @@ def _needed(
 def _rule_content(
     inst: _Instance, ids: Mapping[clingo.Symbol, str], label_of: LabelOf | None
 ) -> dict[str, Any]:
-    rule = inst.traced.rule
-    compiled = _compiled(inst.traced)
-    negative = [r.render(inst.binding) for r in compiled.negative]
-    comparisons = [r.render(inst.binding) for r in compiled.comparisons]
-    aggregates = [r.render(inst.binding) for r in compiled.aggregates]
-    return {
-        "rule_id": rule.id,
-        "file": rule.file,
-        "line": rule.line,
-        "label": _label(inst, label_of),
-        "head": str(inst.head),
-        "children": tuple(ids[a] for a in inst.positive),
-        "negative": tuple(negative),
-        "comparisons": tuple(comparisons),
-        "aggregates": tuple(aggregates),
-    }
+    fixed = next((c for f, c in inst.rendered if f is label_of), None)
+    if fixed is None:
+        rule = inst.traced.rule
+        compiled = _compiled(inst.traced)
+        fixed = {
+            "rule_id": rule.id,
+            "file": rule.file,
+            "line": rule.line,
+            "label": _label(inst, label_of),
+            "head": str(inst.head),
+            "negative": tuple(r.render(inst.binding) for r in compiled.negative),
+            "comparisons": tuple(r.render(inst.binding) for r in compiled.comparisons),
+            "aggregates": tuple(r.render(inst.binding) for r in compiled.aggregates),
+        }
+        # one entry per labeller: a plane passes the same one for a loaded fact set
+        inst.rendered[:] = [*inst.rendered[-3:], (label_of, fixed)]
+    return {**fixed, "children": tuple(ids[a] for a in inst.positive)}
 
 
 def _label(inst: _Instance, label_of: LabelOf | None) -> str:
