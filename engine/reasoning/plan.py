@@ -201,7 +201,7 @@ def assemble_plan(
         cost=answer.cost,
         cost_breakdown=cost_items(answer.costs),
         optimal=answer.optimal,
-        findings=tuple(str(s) for s in answer.named(finding_names)),
+        findings=tuple(answer.text(s) for s in answer.named(finding_names)),
         rules_revision=rules_revision,
         facts_revision=facts_revision,
         proofs=proofs,

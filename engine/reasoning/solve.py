@@ -66,6 +66,17 @@ class Answer:
         """
         return [s for s, n in zip(self.shown, self.names, strict=True) if n in names]
 
+    def text(self, symbol: clingo.Symbol) -> str:
+        """``str(symbol)``, kept per grounding: a decision lists every finding, the same
+        thousands of atoms request after request, and each ``str`` is two cffi calls."""
+        if self.trace is None:
+            return str(symbol)
+        texts = self.trace.texts
+        found = texts.get(symbol)
+        if found is None:
+            found = texts[symbol] = str(symbol)
+        return found
+
     def all_fired(self) -> tuple[clingo.Symbol, ...]:
         """Every fired instance: those fixed by grounding plus this model's own."""
         static = self.trace.static if self.trace is not None else ()

@@ -46,6 +46,7 @@ class Trace:
         self.static = tuple(sorted(static))
         self.dynamic = tuple(sorted(dynamic))
         self.parsed: ParsedInstances = {}
+        self.texts: dict[clingo.Symbol, str] = {}
         self.fact_nodes = FactMemo()
         self._index: InstanceIndex | None = None
         self._heads: dict[clingo.Symbol, list[int]] | None = None
