@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import clingo
@@ -146,13 +146,16 @@ def order_actions(
     return order
 
 
-def cost_items(costs: Sequence[clingo.Symbol]) -> tuple[CostItem, ...]:
-    """The ``__cost(P, W, Terms)`` atoms as breakdown items, highest priority first."""
+def cost_items(
+    costs: Sequence[clingo.Symbol], *, text: Callable[[clingo.Symbol], str] = render
+) -> tuple[CostItem, ...]:
+    """The ``__cost(P, W, Terms)`` atoms as breakdown items, highest priority first
+    (``text`` renders a term: ``Answer.rendered`` keeps them per grounding)."""
     items = [
         CostItem(
             priority=c.arguments[0].number,
             weight=c.arguments[1].number,
-            terms=tuple(render(t) for t in c.arguments[2].arguments),
+            terms=tuple(text(t) for t in c.arguments[2].arguments),
         )
         for c in costs
         if c.arguments[0].type == clingo.SymbolType.Number
@@ -199,7 +202,7 @@ def assemble_plan(
         proposed=None if request.proposed is None else str(request.proposed),
         actions=tuple(planned),
         cost=answer.cost,
-        cost_breakdown=cost_items(answer.costs),
+        cost_breakdown=cost_items(answer.costs, text=answer.rendered),
         optimal=answer.optimal,
         findings=tuple(answer.text(s) for s in answer.named(finding_names)),
         rules_revision=rules_revision,

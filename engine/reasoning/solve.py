@@ -31,6 +31,7 @@ import clingo
 from clingo import ast
 
 from engine.errors import SolveError
+from engine.reasoning.astutil import render
 from engine.reasoning.facts import FALSE, TRUE, FactSet
 from engine.reasoning.request import DECIDE_GOAL, Request
 from engine.reasoning.rules import ParamType, RuleSet
@@ -75,6 +76,16 @@ class Answer:
         found = texts.get(symbol)
         if found is None:
             found = texts[symbol] = str(symbol)
+        return found
+
+    def rendered(self, symbol: clingo.Symbol) -> str:
+        """``astutil.render(symbol)``, kept per grounding (the plan's cost terms repeat)."""
+        if self.trace is None:
+            return render(symbol)
+        renders = self.trace.renders
+        found = renders.get(symbol)
+        if found is None:
+            found = renders[symbol] = render(symbol)
         return found
 
     def all_fired(self) -> tuple[clingo.Symbol, ...]:

@@ -47,6 +47,7 @@ class Trace:
         self.dynamic = tuple(sorted(dynamic))
         self.parsed: ParsedInstances = {}
         self.texts: dict[clingo.Symbol, str] = {}
+        self.renders: dict[clingo.Symbol, str] = {}
         self.fact_nodes = FactMemo()
         self._index: InstanceIndex | None = None
         self._heads: dict[clingo.Symbol, list[int]] | None = None
