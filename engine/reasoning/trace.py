@@ -17,7 +17,14 @@ from dataclasses import dataclass
 import clingo
 from clingo._internal import _ffi, _lib  # type: ignore[attr-defined]
 
-from engine.reasoning.proof import FactMemo, InstanceIndex, ParsedInstances, parse_instance
+from engine.reasoning.astutil import Signature, atom_signature
+from engine.reasoning.proof import (
+    FactMemo,
+    InstanceIndex,
+    ParsedInstances,
+    _Instance,
+    parse_instance,
+)
 from engine.reasoning.transform import FIRED, Program
 
 
@@ -50,7 +57,8 @@ class Trace:
         self.renders: dict[clingo.Symbol, str] = {}
         self.fact_nodes = FactMemo()
         self._index: InstanceIndex | None = None
-        self._heads: dict[clingo.Symbol, list[int]] | None = None
+        self._signatures: dict[Signature, list[int]] | None = None
+        self._by_head: dict[Signature, dict[clingo.Symbol, list[int]]] = {}
         self._lock = threading.Lock()
 
     def static_index(self, program: Program) -> InstanceIndex:
@@ -85,7 +93,7 @@ class Trace:
         atoms), so the proofs built from either are identical.
         """
         static = self.static_index(self.program).by_head
-        heads = self._dynamic_heads()
+        by_signature = self._dynamic_signatures()
         read = _Reader(model)
         roots = reach.roots(shown, names)
         seen: set[clingo.Symbol] = set(roots)
@@ -98,6 +106,7 @@ class Trace:
             children: list[clingo.Symbol] = []
             for inst in static.get(atom, ()):
                 children += inst.positive
+            heads = self._heads((atom.name, len(atom.arguments)), by_signature)
             for k in heads.get(atom, ()):
                 sym, lit = self.dynamic[k]
                 if read(lit):
@@ -111,19 +120,52 @@ class Trace:
                     queue.append(child)
         return [self.dynamic[k][0] for k in sorted(picked)]
 
-    def _dynamic_heads(self) -> dict[clingo.Symbol, list[int]]:
-        """Positions of the dynamic instances by head atom, built once (all parsed then)."""
+    def _heads(
+        self, signature: Signature, by_signature: dict[Signature, list[int]]
+    ) -> dict[clingo.Symbol, list[int]]:
+        """The dynamic instances of one head predicate by head atom, parsed on first need."""
         with self._lock:
-            if self._heads is None:
-                heads: dict[clingo.Symbol, list[int]] = {}
-                for k, (sym, _lit) in enumerate(self.dynamic):
-                    inst = self.parsed.get(sym)
-                    if inst is None and sym not in self.parsed:
-                        inst = self.parsed[sym] = parse_instance(self.program, sym)
+            found = self._by_head.get(signature)
+            if found is None:
+                found = {}
+                for k in by_signature.get(signature, ()):
+                    inst = self._parsed(self.dynamic[k][0])
                     if inst is not None:
-                        heads.setdefault(inst.head, []).append(k)
-                self._heads = heads
-            return self._heads
+                        found.setdefault(inst.head, []).append(k)
+                self._by_head[signature] = found
+            return found
+
+    def _parsed(self, sym: clingo.Symbol) -> _Instance | None:
+        if sym in self.parsed:
+            return self.parsed[sym]
+        inst = self.parsed[sym] = parse_instance(self.program, sym)
+        return inst
+
+    def _dynamic_signatures(self) -> dict[Signature, list[int]]:
+        """Positions of the dynamic instances by their rule head's predicate, built once.
+
+        Grouping by signature needs no parsing (the head's predicate is in the rule): a
+        decision parses the instances of the predicates its proof walks through, once per
+        grounding, instead of every instance of the grounding on its first request.
+        """
+        with self._lock:
+            if self._signatures is None:
+                of_element: dict[tuple[int, int], Signature | None] = {
+                    key: None if t.head is None else atom_signature(t.head.atom)
+                    for key, t in self.program.traced.items()
+                }
+                out: dict[Signature, list[int]] = {}
+                for k, (sym, _lit) in enumerate(self.dynamic):
+                    idx, element = sym.arguments[0].number, sym.arguments[1].number
+                    signature = of_element.get((idx, element))
+                    if signature is None and (idx, element) in of_element:
+                        inst = self._parsed(sym)  # a head form without a plain signature
+                        if inst is not None:
+                            signature = (inst.head.name, len(inst.head.arguments))
+                    if signature is not None:
+                        out.setdefault(signature, []).append(k)
+                self._signatures = out
+            return self._signatures
 
 
 class _Reader:
