@@ -249,8 +249,9 @@ class Solver:
         atoms = state.get("atoms")
         kinds: list[str] = state.get("names", [])  # type: ignore[assignment]
         costs = [s for s, n in zip(shown, kinds, strict=True) if n == COST]
-        outputs = [(s, n) for s, n in zip(shown, kinds, strict=True) if n != COST]
-        outputs.sort(key=lambda pair: pair[0])
+        outputs = g.trace.sort_shown(
+            [(s, n) for s, n in zip(shown, kinds, strict=True) if n != COST]
+        )
         return Answer(
             satisfiable=True,
             optimal=bool(result.exhausted or state.get("proven")),

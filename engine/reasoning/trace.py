@@ -55,6 +55,7 @@ class Trace:
         self.parsed: ParsedInstances = {}
         self.texts: dict[clingo.Symbol, str] = {}
         self.renders: dict[clingo.Symbol, str] = {}
+        self._rank: dict[clingo.Symbol, int] = {}
         self.fact_nodes = FactMemo()
         self._index: InstanceIndex | None = None
         self._signatures: dict[Signature, list[int]] | None = None
@@ -67,6 +68,38 @@ class Trace:
             if self._index is None:
                 self._index = InstanceIndex(program, self.static, memo=self.parsed)
             return self._index
+
+    def sort_shown(self, shown: list[tuple[clingo.Symbol, str]]) -> list[tuple[clingo.Symbol, str]]:
+        """``shown`` in clingo's symbol order (callers hold the grounding's lock).
+
+        Successive answers of one grounding share most of their shown atoms (a decision shows
+        every finding), and each clingo comparison is a cffi call: atoms ranked by the last
+        answer are ordered by that rank, the new ones by clingo, and the two runs merged.
+        """
+        ranked: list[tuple[int, tuple[clingo.Symbol, str]]] = []
+        new: list[tuple[clingo.Symbol, str]] = []
+        for pair in shown:
+            rank = self._rank.get(pair[0])
+            if rank is None:
+                new.append(pair)
+            else:
+                ranked.append((rank, pair))
+        ranked.sort(key=lambda r: r[0])
+        known = [pair for _r, pair in ranked]
+        new.sort(key=lambda p: p[0])
+        merged: list[tuple[clingo.Symbol, str]] = []
+        i = j = 0
+        while i < len(known) and j < len(new):
+            if new[j][0] < known[i][0]:
+                merged.append(new[j])
+                j += 1
+            else:
+                merged.append(known[i])
+                i += 1
+        merged += known[i:]
+        merged += new[j:]
+        self._rank = {p[0]: k for k, p in enumerate(merged)}
+        return merged
 
     def fired(self, model: clingo.Model) -> list[clingo.Symbol]:
         """The dynamic instances true in ``model``, in the trace's order.
