@@ -360,7 +360,10 @@ def _compiled(traced: TracedElement) -> _Compiled:
     return compiled
 
 
-def parse_instance(program: Program, fired: clingo.Symbol) -> _Instance | None:
+RuleInstance = _Instance  # the parsed form of a ``__fired`` atom, for the trace reader
+
+
+def parse_instance(program: Program, fired: clingo.Symbol) -> RuleInstance | None:
     """The rule instance a ``__fired`` atom records (None for an untraced or non-ground one)."""
     return _instance(program, fired)
 

@@ -22,7 +22,7 @@ from engine.reasoning.proof import (
     FactMemo,
     InstanceIndex,
     ParsedInstances,
-    _Instance,
+    RuleInstance,
     parse_instance,
 )
 from engine.reasoning.transform import FIRED, Program
@@ -168,7 +168,7 @@ class Trace:
                 self._by_head[signature] = found
             return found
 
-    def _parsed(self, sym: clingo.Symbol) -> _Instance | None:
+    def _parsed(self, sym: clingo.Symbol) -> RuleInstance | None:
         if sym in self.parsed:
             return self.parsed[sym]
         inst = self.parsed[sym] = parse_instance(self.program, sym)
