@@ -316,7 +316,12 @@ class DecisionPlane:
             kg, facts = self.facts()
             now = self.today()
             plan = self.reasoner().plan(
-                facts, goal, typed, now=now, origin=self._origin(kg), label_of=self._label_of(kg)
+                facts,
+                goal,
+                typed,
+                now=now,
+                origin=self.origin_resolver(kg),
+                label_of=self.label_function(kg),
             )
             return self._record("plan", plan, now)
 
@@ -328,7 +333,12 @@ class DecisionPlane:
             kg, facts = self.facts()
             now = self.today()
             plan = self.reasoner().decide(
-                facts, symbol, typed, now=now, origin=self._origin(kg), label_of=self._label_of(kg)
+                facts,
+                symbol,
+                typed,
+                now=now,
+                origin=self.origin_resolver(kg),
+                label_of=self.label_function(kg),
             )
             return self._record("decision", plan, now)
 
@@ -343,8 +353,8 @@ class DecisionPlane:
                 symbol,
                 dict(record.plan.params),
                 now=record.now,
-                origin=self._origin(kg),
-                label_of=self._label_of(kg),
+                origin=self.origin_resolver(kg),
+                label_of=self.label_function(kg),
             )
 
     @contextmanager
@@ -362,14 +372,14 @@ class DecisionPlane:
             finally:
                 self._request_depth -= 1
 
-    def _origin(self, kg: KgFacts) -> Callable[[clingo.Symbol], object | None]:
+    def origin_resolver(self, kg: KgFacts) -> Callable[[clingo.Symbol], object | None]:
         """One origin resolver per loaded fact set: the reasoner keeps the proof fact nodes
         (origin JSON and hashes) it built with a resolver for as long as it is the same."""
         if self._resolver is None or self._resolver[0] is not kg:
             self._resolver = (kg, _origin(kg))
         return self._resolver[1]
 
-    def _label_of(self, kg: KgFacts) -> Callable[[clingo.Symbol], str | None]:
+    def label_function(self, kg: KgFacts) -> Callable[[clingo.Symbol], str | None]:
         """``kg.terms.label``, the same object while the fact set is: proofs keep the labels
         they rendered with it (a bound method read twice is two objects)."""
         if self._labeller is None or self._labeller[0] is not kg:

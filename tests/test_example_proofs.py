@@ -121,3 +121,34 @@ def test_every_kg_leaf_is_a_stored_triple_of_its_record(
             assert list(store.match(s, p, o, g)), (leaf.atom, origin["triple"])  # type: ignore[arg-type]
             rec = ox.NamedNode(origin["record"]["iri"])
             assert list(store.match(rec, PRODUCED, triple)), (leaf.atom, origin["record"])
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        'suspend_flow("acme:processing/P-0003")',  # deny
+        'suspend_flow("acme:processing/P-0031")',  # escalate to the CISO
+        'suspend_flow("acme:processing/P-0070")',  # allow
+        'schedule_reassessment("acme:vendor/V006")',  # escalate to the DPO
+    ],
+)
+def test_a_decision_reading_only_reachable_instances_equals_the_full_read(
+    setup: tuple[DecisionPlane, OxigraphStore, PlanRecord], action: str
+) -> None:
+    """Decisions read only the fired instances their proofs can reach (a speed-up); the plan,
+    decision and proof must be byte-identical to reading the whole model."""
+    from engine.reasoning.request import decide_request
+
+    plane, _, record = setup
+    kg, facts = plane.facts()
+    request = decide_request(plane.rules(), plane.action(action), {}, now=record.now)
+    origin = plane.origin_resolver(kg)
+    label_of = plane.label_function(kg)
+    runs = [
+        plane.reasoner().run(
+            facts, request, origin=origin, label_of=label_of, findings=False, reach=reach
+        )
+        for reach in (True, False)
+    ]
+    assert runs[0].actions and runs[0].proofs is not None
+    assert runs[0].to_json() == runs[1].to_json()
