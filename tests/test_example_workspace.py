@@ -146,9 +146,7 @@ def test_mappings_use_only_ontology_terms_and_every_class_has_a_shape(
 def test_example_sources_are_ordered_so_references_come_first(repo_root: Path) -> None:
     import tomllib
 
-    sources = tomllib.loads(
-        (repo_root / "warrant.example-sources.toml").read_text(encoding="utf-8")
-    )["sources"]
+    sources = tomllib.loads((repo_root / "warrant.toml").read_text(encoding="utf-8"))["sources"]
     assert list(sources) == ["hr", "vendors", "processing"]
     for name, source in sources.items():
         assert source["mapping"] == f"mappings/{name}.yaml"
@@ -344,7 +342,7 @@ def ingested(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> list[
     ws = tmp_path_factory.mktemp("workspace")
     for part in ("data", "mappings", "ontology"):
         (ws / part).symlink_to(repo_root / part, target_is_directory=True)
-    shutil.copyfile(repo_root / "warrant.example-sources.toml", ws / "warrant.toml")
+    shutil.copyfile(repo_root / "warrant.toml", ws / "warrant.toml")
     workspace = Workspace.load(ws)
     store = OxigraphStore(None)
     try:
