@@ -33,15 +33,14 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
-from connectors.base import LogicalSource, RecordLocator
+from connectors.base import LogicalSource
 from connectors.files import resolve_file
+from connectors.subjects import SKOLEM_PREFIX, SubjectRecords
 from engine.errors import Location, SourceError
 from engine.mapping.model import MappedRecord
 
 RdfFileFormat = Literal["turtle", "ntriples", "jsonld", "rdfxml"]
 """The serialisations an ``rdf`` source may use."""
-
-SKOLEM_PREFIX = "urn:warrant:bnode:"
 
 _FORMATS: dict[RdfFileFormat, ox.RdfFormat] = {
     "turtle": ox.RdfFormat.TURTLE,
@@ -75,8 +74,6 @@ _SUFFIXES: dict[str, RdfFileFormat] = {
 }
 _POSITION = re.compile(r"^Parser error at line \d+ (?:column \d+|between columns \d+ and \d+): ")
 
-Subject = ox.NamedNode | ox.BlankNode | ox.Triple
-Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 
 
 def rdf_format(*, path: str, format: str | None) -> RdfFileFormat:
@@ -113,34 +110,17 @@ def read_rdf(
         raise SourceError(
             f"cannot read file `{path}`: {exc.strerror or exc}", Location(file=path)
         ) from exc
-    skolem = _Skolemiser(
+    subjects = SubjectRecords(
         f"{SKOLEM_PREFIX}{quote(name, safe='')}:{hashlib.sha256(data).hexdigest()[:16]}:"
     )
-    groups: dict[Subject, dict[ox.Triple, None]] = {}
     try:
         for quad in ox.parse(data, format=_FORMATS[fmt], without_named_graphs=True):
-            triple = skolem.triple(quad.triple)
-            groups.setdefault(triple.subject, {})[triple] = None
+            subjects.add(quad.triple)
     except SyntaxError as exc:
         raise _syntax_error(path, fmt, exc) from exc
     except (ValueError, OSError) as exc:
         raise SourceError(f"cannot parse `{path}` as {fmt}: {exc}", Location(file=path)) from exc
-    records = [
-        MappedRecord(
-            locator=RecordLocator(
-                source=name, container=path, row=number, key=f"subject={_label(subject)}"
-            ),
-            triples=tuple(triples),
-        )
-        for number, (subject, triples) in enumerate(groups.items(), 1)
-    ]
-    return iter(records)
-
-
-def _label(subject: Subject) -> str:
-    if isinstance(subject, ox.NamedNode):
-        return subject.value
-    return f"_:{subject.value}" if isinstance(subject, ox.BlankNode) else str(subject)
+    return iter(subjects.records(source=name, container=path))
 
 
 def _syntax_error(path: str, fmt: RdfFileFormat, exc: SyntaxError) -> SourceError:
@@ -149,29 +129,3 @@ def _syntax_error(path: str, fmt: RdfFileFormat, exc: SyntaxError) -> SourceErro
     line = exc.lineno if isinstance(exc.lineno, int) else None
     column = exc.offset if isinstance(exc.offset, int) and line is not None else None
     return SourceError(f"malformed {fmt}: {text}", Location(file=path, line=line, column=column))
-
-
-class _Skolemiser:
-    """Replaces blank nodes by IRIs numbered in first-seen order."""
-
-    def __init__(self, prefix: str) -> None:
-        self._prefix = prefix
-        self._seen: dict[str, ox.NamedNode] = {}
-
-    def term(self, term: Term) -> Term:
-        if isinstance(term, ox.BlankNode):
-            iri = self._seen.get(term.value)
-            if iri is None:
-                iri = ox.NamedNode(f"{self._prefix}{len(self._seen) + 1}")
-                self._seen[term.value] = iri
-            return iri
-        if isinstance(term, ox.Triple):
-            return self.triple(term)
-        return term
-
-    def triple(self, triple: ox.Triple) -> ox.Triple:
-        return ox.Triple(
-            self.term(triple.subject),  # type: ignore[arg-type]
-            triple.predicate,
-            self.term(triple.object),
-        )

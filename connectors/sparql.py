@@ -30,13 +30,13 @@ import httpx
 import pyoxigraph as ox
 
 from connectors.base import LogicalSource, Record, RecordLocator
+from connectors.subjects import SKOLEM_PREFIX, SubjectRecords
 from engine.errors import Location, SourceError
 from engine.mapping.model import MappedRecord
 
 _RESULTS_JSON = "application/sparql-results+json"
 _NTRIPLES = "application/n-triples"
 _RETRY_STATUS = frozenset({502, 503, 504})
-SKOLEM_PREFIX = "urn:warrant:bnode:"
 
 
 def query_label(query: str) -> str:
@@ -220,8 +220,7 @@ def read_construct(
         timeout_s=timeout_s, retries=retries, backoff_s=backoff_s,
     )
     container = f"{client.host}/{query_label(query)}"
-    skolem = _Skolemiser(f"{SKOLEM_PREFIX}{quote(name, safe='')}:{query_label(query)[6:]}:")
-    groups: dict[ox.NamedNode | ox.BlankNode | ox.Triple, dict[ox.Triple, None]] = {}
+    subjects = SubjectRecords(f"{SKOLEM_PREFIX}{quote(name, safe='')}:{query_label(query)[6:]}:")
     try:
         offset = 0
         while True:
@@ -236,47 +235,11 @@ def read_construct(
                     Location(record=container),
                 ) from exc
             for quad in page:
-                triple = skolem.triple(quad.triple)
-                groups.setdefault(triple.subject, {})[triple] = None
+                subjects.add(quad.triple)
             # A page holds the triples of up to page_size solutions: stop at an empty one.
             if not page_size or not page:
                 break
             offset += page_size
     finally:
         client.close()
-    return [
-        MappedRecord(
-            locator=RecordLocator(
-                source=name, container=container, row=number,
-                key=f"subject={term_value(subject)}",
-            ),
-            triples=tuple(triples),
-        )
-        for number, (subject, triples) in enumerate(groups.items(), 1)
-    ]
-
-
-class _Skolemiser:
-    """Replaces blank nodes by IRIs numbered in first-seen order (RDF 1.1 §3.5)."""
-
-    def __init__(self, prefix: str) -> None:
-        self._prefix = prefix
-        self._seen: dict[str, ox.NamedNode] = {}
-
-    def term(
-        self, term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
-    ) -> ox.NamedNode | ox.Literal | ox.Triple:
-        if isinstance(term, ox.BlankNode):
-            iri = self._seen.get(term.value)
-            if iri is None:
-                iri = ox.NamedNode(f"{self._prefix}{len(self._seen) + 1}")
-                self._seen[term.value] = iri
-            return iri
-        if isinstance(term, ox.Triple):
-            return self.triple(term)
-        return term
-
-    def triple(self, triple: ox.Triple) -> ox.Triple:
-        subject = self.term(triple.subject)
-        assert not isinstance(subject, ox.Literal)
-        return ox.Triple(subject, triple.predicate, self.term(triple.object))
+    return subjects.records(source=name, container=container)
