@@ -13,14 +13,13 @@ quote or stray characters after a closing quote are errors with ``file:line``. E
 
 from __future__ import annotations
 
-import codecs
 import csv
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
 from connectors.base import LogicalSource, Record, RecordLocator, key_text
-from connectors.files import ResolvedFile, resolve_file, text_encoding
+from connectors.files import ResolvedFile, checked_encoding, resolve_file, text_encoding
 from engine.errors import ConfigError, Location, SourceError
 
 
@@ -40,15 +39,11 @@ class CsvConnector:
             raise ConfigError(
                 f"csv delimiter `{delimiter}` of source `{name}` is not one character"
             )
-        try:
-            codecs.lookup(encoding)
-        except LookupError as exc:
-            raise ConfigError(f"unknown encoding `{encoding}` for source `{name}`") from exc
         self.name = name
         self.workspace = workspace
         self.path = path
         self.delimiter = delimiter
-        self.encoding = encoding
+        self.encoding = checked_encoding(name, encoding)
 
     def records(self, source: LogicalSource) -> Iterator[Record]:
         """Yield one record per data row; the header is checked before the first row."""

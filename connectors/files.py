@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from connectors.base import LogicalSource
-from engine.errors import Location, SourceError
+from engine.errors import ConfigError, Location, SourceError
 
 
 @dataclass(frozen=True)
@@ -45,3 +45,12 @@ def text_encoding(encoding: str) -> str:
     # Spreadsheet exports often start with a byte-order mark that would corrupt the first
     # column name; "utf-8-sig" reads files with and without it.
     return "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
+
+
+def checked_encoding(name: str, encoding: str) -> str:
+    """``encoding`` if Python knows it; a ConfigError naming the source otherwise."""
+    try:
+        codecs.lookup(encoding)
+    except LookupError as exc:
+        raise ConfigError(f"unknown encoding `{encoding}` for source `{name}`") from exc
+    return encoding

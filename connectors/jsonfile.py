@@ -17,7 +17,6 @@ line number. Blank lines are skipped.
 
 from __future__ import annotations
 
-import codecs
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -26,8 +25,8 @@ from pathlib import Path
 from typing import Literal
 
 from connectors.base import LogicalSource, Record, RecordLocator, key_text
-from connectors.files import ResolvedFile, resolve_file, text_encoding
-from engine.errors import ConfigError, Location, SourceError
+from connectors.files import ResolvedFile, checked_encoding, resolve_file, text_encoding
+from engine.errors import Location, SourceError
 
 JsonFormat = Literal["json", "jsonl"]
 """``json``: one document + JSONPath iterator; ``jsonl``: one object per line."""
@@ -158,14 +157,10 @@ class JsonConnector:
         encoding: str = "utf-8",
         format: JsonFormat | None = None,
     ) -> None:
-        try:
-            codecs.lookup(encoding)
-        except LookupError as exc:
-            raise ConfigError(f"unknown encoding `{encoding}` for source `{name}`") from exc
         self.name = name
         self.workspace = workspace
         self.path = path
-        self.encoding = encoding
+        self.encoding = checked_encoding(name, encoding)
         self.format = format
 
     def records(self, source: LogicalSource) -> Iterator[Record]:
