@@ -22,7 +22,6 @@ answer, a 4xx (malformed query, refused credentials) or a server that stays down
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Iterator
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -32,11 +31,11 @@ import pyoxigraph as ox
 from connectors.base import LogicalSource, Record, RecordLocator
 from connectors.subjects import SKOLEM_PREFIX, SubjectRecords
 from engine.errors import Location, SourceError
+from engine.http_retry import RetriesExhausted, send_with_retries
 from engine.mapping.model import MappedRecord
 
 _RESULTS_JSON = "application/sparql-results+json"
 _NTRIPLES = "application/n-triples"
-_RETRY_STATUS = frozenset({502, 503, 504})
 
 
 def query_label(query: str) -> str:
@@ -85,40 +84,34 @@ class _Endpoint:
         """The body of a successful answer to ``query``."""
         body = urlencode({"query": query}).encode("ascii")
         headers = {"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"}
-        attempt = 0
-        while True:
-            try:
-                response = self._client.post(self.endpoint, content=body, headers=headers)
-            except httpx.HTTPError as exc:
-                if attempt < self.retries:
-                    attempt += 1
-                    time.sleep(self.backoff_s * 2 ** (attempt - 1))
-                    continue
-                what = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
-                raise SourceError(
-                    f"source `{self.name}`: the request to `{self.shown}` {what} after "
-                    f"{attempt + 1} attempt(s) ({type(exc).__name__})",
-                    Location(record=container),
-                ) from exc
-            if response.status_code in _RETRY_STATUS and attempt < self.retries:
-                attempt += 1
-                time.sleep(self.backoff_s * 2 ** (attempt - 1))
-                continue
-            if response.status_code in (401, 403):
-                raise SourceError(
-                    f"source `{self.name}`: `{self.shown}` refused the credentials "
-                    f"(HTTP {response.status_code})",
-                    Location(record=container),
-                    code="source_unauthorized",
-                )
-            if response.status_code >= 400:
-                text = " ".join(response.text.split())[:300]
-                raise SourceError(
-                    f"source `{self.name}`: `{self.shown}` rejected the query "
-                    f"(HTTP {response.status_code}): {text}",
-                    Location(record=container),
-                )
-            return response.content
+        try:
+            response = send_with_retries(
+                lambda: self._client.post(self.endpoint, content=body, headers=headers),
+                retries=self.retries,
+                backoff_s=self.backoff_s,
+            )
+        except RetriesExhausted as exc:
+            what = "timed out" if exc.timed_out else "failed"
+            raise SourceError(
+                f"source `{self.name}`: the request to `{self.shown}` {what} after "
+                f"{exc.attempts} attempt(s) ({type(exc.cause).__name__})",
+                Location(record=container),
+            ) from exc.cause
+        if response.status_code in (401, 403):
+            raise SourceError(
+                f"source `{self.name}`: `{self.shown}` refused the credentials "
+                f"(HTTP {response.status_code})",
+                Location(record=container),
+                code="source_unauthorized",
+            )
+        if response.status_code >= 400:
+            text = " ".join(response.text.split())[:300]
+            raise SourceError(
+                f"source `{self.name}`: `{self.shown}` rejected the query "
+                f"(HTTP {response.status_code}): {text}",
+                Location(record=container),
+            )
+        return response.content
 
     def close(self) -> None:
         self._client.close()

@@ -33,7 +33,6 @@ Credentials are sent as HTTP basic auth and never appear in errors or logs.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Literal
 from urllib.parse import urlencode
@@ -42,6 +41,7 @@ import httpx
 import pyoxigraph as ox
 
 from engine.errors import QueryError, StoreError
+from engine.http_retry import RetriesExhausted, send_with_retries
 from engine.store.base import (
     GraphChange,
     Subject,
@@ -58,7 +58,6 @@ UnionMode = Literal["parameter", "native"]
 _RESULTS_JSON = "application/sparql-results+json"
 _NTRIPLES = "application/n-triples"
 _USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", re.IGNORECASE)
-_RETRY_STATUS = frozenset({502, 503, 504})
 
 
 def redact_url(url: str) -> str:
@@ -251,40 +250,31 @@ class RemoteSparqlStore:
         headers: dict[str, str],
     ) -> httpx.Response:
         """One request with retries on connection errors, timeouts and 502/503/504."""
-        attempt = 0
-        while True:
-            try:
-                if data is not None:
-                    response = self._client.request(
-                        method, url, content=urlencode(data).encode("ascii"), params=params,
-                        headers={**headers, "Content-Type": "application/x-www-form-urlencoded"},
-                    )
-                else:
-                    response = self._client.request(
-                        method, url, content=content, params=params, headers=headers
-                    )
-            except httpx.HTTPError as exc:
-                if attempt < self._retries:
-                    attempt += 1
-                    time.sleep(self._backoff_s * 2 ** (attempt - 1))
-                    continue
-                reason = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
-                raise StoreError(
-                    f"{what} to the store at `{redact_url(url)}` {reason} after "
-                    f"{attempt + 1} attempt(s): {type(exc).__name__}",
-                    details={"endpoint": redact_url(url)},
-                ) from exc
-            if response.status_code in _RETRY_STATUS and attempt < self._retries:
-                attempt += 1
-                time.sleep(self._backoff_s * 2 ** (attempt - 1))
-                continue
-            if response.status_code in (401, 403):
-                raise StoreError(
-                    f"the store at `{redact_url(url)}` refused the credentials "
-                    f"(HTTP {response.status_code})",
-                    code="store_unauthorized",
-                )
-            return response
+        if data is not None:
+            content = urlencode(data).encode("ascii")
+            headers = {**headers, "Content-Type": "application/x-www-form-urlencoded"}
+        try:
+            response = send_with_retries(
+                lambda: self._client.request(
+                    method, url, content=content, params=params, headers=headers
+                ),
+                retries=self._retries,
+                backoff_s=self._backoff_s,
+            )
+        except RetriesExhausted as exc:
+            reason = "timed out" if exc.timed_out else "failed"
+            raise StoreError(
+                f"{what} to the store at `{redact_url(url)}` {reason} after "
+                f"{exc.attempts} attempt(s): {type(exc.cause).__name__}",
+                details={"endpoint": redact_url(url)},
+            ) from exc.cause
+        if response.status_code in (401, 403):
+            raise StoreError(
+                f"the store at `{redact_url(url)}` refused the credentials "
+                f"(HTTP {response.status_code})",
+                code="store_unauthorized",
+            )
+        return response
 
     @staticmethod
     def _parse_rdf(data: bytes) -> list[ox.Quad]:
