@@ -59,16 +59,12 @@ def open_connector(name: str, settings: Mapping[str, object], *, workspace: Path
             format=_json_format(name, settings),
         )
     if kind == "sql":
-        url = _optional_str(name, settings, "url")
-        if url is None:
-            raise _error(name, "url", "needs a database `url`")
+        url = _required_str(name, settings, "url", "needs a database `url`")
         return SqlConnector(name=name, url=url, workspace=workspace)
     if kind == "neo4j":
         from connectors.neo4j import Neo4jConnector
 
-        url = _optional_str(name, settings, "url")
-        if url is None:
-            raise _error(name, "url", "needs a bolt `url`")
+        url = _required_str(name, settings, "url", "needs a bolt `url`")
         return Neo4jConnector(
             name=name,
             url=url,
@@ -85,9 +81,7 @@ def open_connector(name: str, settings: Mapping[str, object], *, workspace: Path
     if kind == "sparql":
         from connectors.sparql import SparqlConnector
 
-        endpoint = _optional_str(name, settings, "endpoint")
-        if endpoint is None:
-            raise _error(name, "endpoint", "needs an `endpoint`")
+        endpoint = _required_str(name, settings, "endpoint", "needs an `endpoint`")
         return SparqlConnector(
             name=name,
             endpoint=endpoint,
@@ -110,6 +104,13 @@ def _json_format(name: str, settings: Mapping[str, object]) -> JsonFormat | None
     if value == "jsonl":
         return "jsonl"
     raise _error(name, "format", f"has unknown json format `{value}`; expected `json` or `jsonl`")
+
+
+def _required_str(name: str, settings: Mapping[str, object], key: str, problem: str) -> str:
+    value = _optional_str(name, settings, key)
+    if value is None:
+        raise _error(name, key, problem)
+    return value
 
 
 def _optional_str(name: str, settings: Mapping[str, object], key: str) -> str | None:
