@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 import pyoxigraph as ox
@@ -65,19 +65,8 @@ class IngestSummary:
     quarantine: tuple[dict[str, object], ...] = field(default=())
 
     def as_dict(self) -> dict[str, object]:
-        """JSON-ready form."""
-        return {
-            "source": self.source,
-            "graph": self.graph,
-            "batch_id": self.batch_id,
-            "unchanged": self.unchanged,
-            "records": self.records,
-            "added": self.added,
-            "removed": self.removed,
-            "quarantined": self.quarantined,
-            "warnings": self.warnings,
-            "quarantine": list(self.quarantine),
-        }
+        """JSON-ready form (the wire model ``IngestSummaryV1`` validates exactly this)."""
+        return {**asdict(self), "quarantine": list(self.quarantine)}
 
 
 @dataclass(frozen=True)
