@@ -9,7 +9,8 @@ from bench.measure import Figure
 from bench.prepare import ScenarioContext
 
 # In the order they run: ingest first, as it builds the reference store the others read.
-SCENARIOS: tuple[str, ...] = ("ingest", "shacl", "sparql", "plan", "explain", "dispatch")
+SCENARIOS: tuple[str, ...] = ("ingest", "shacl", "sparql", "plan", "explain", "dispatch",
+                              "memory")
 TITLES: dict[str, str] = {
     "ingest": "1. Ingest",
     "shacl": "2. SHACL gate",
@@ -17,6 +18,7 @@ TITLES: dict[str, str] = {
     "plan": "4. Plans and decisions",
     "explain": "5. Explanations",
     "dispatch": "6. Dispatch and audit",
+    "memory": "7. Memory",
 }
 
 
