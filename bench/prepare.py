@@ -10,15 +10,20 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import logging
+import os
 import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pyoxigraph as ox
-from fastapi import APIRouter
-from pydantic import SecretStr
 
 from engine.knowledge.ingest import Ingestor, IngestSummary
 from engine.knowledge.ontology import load_ontology_graph
@@ -27,6 +32,8 @@ from engine.store.oxigraph import OxigraphStore
 from engine.workspace import Workspace
 
 API_KEY = "bench-admin-key-0123456789abcdef"
+REPO = Path(__file__).resolve().parent.parent
+SERVE_STARTUP_S = 120.0
 _READY = "ingested.ok"
 
 
@@ -137,36 +144,81 @@ def export_ntriples(store: ox.Store, ws: Workspace, path: Path) -> int:
 
 
 @contextmanager
-def served_api(store: OxigraphStore, data_dir: Path) -> Iterator[str]:
-    """Serve the real FastAPI app over ``store`` with uvicorn on 127.0.0.1; yields its URL."""
-    from api.app import create_app
-    from engine.action.audit import AuditLog
-    from engine.action.backoff import SystemClock
-    from engine.action.db import open_database, sqlite_url
-    from engine.settings import Settings
-    from tests.servers.uvicorn_server import run_uvicorn
+def served_api(ctx: ScenarioContext, name: str) -> Iterator[str]:
+    """``warrant serve`` in a child process on 127.0.0.1; yields its URL.
 
-    data_dir.mkdir(parents=True, exist_ok=True)
-    settings = Settings(
-        data_dir=data_dir,
-        bootstrap_admin_key=SecretStr(API_KEY),
-        query_result_limit=1_000_000,
-        query_timeout_s=120.0,
-    )
-    audit = AuditLog(open_database(sqlite_url(data_dir / "audit.sqlite")))
-    app = create_app(settings, store=store, audit=audit, clock=SystemClock(),
-                     routers=_extra_routers())
-    with run_uvicorn(app) as server:
-        yield server.base_url
+    The real application (:func:`api.server.build_app`: every route, the DecisionPlane, the
+    dispatch worker, JSON access logs at ``info``) over a copy of the reference store in
+    ``<scratch>/<name>/kg``, with :data:`API_KEY` as the bootstrap admin key. A child process
+    is what a deployment runs: the benchmark's clients do not share the server's GIL.
+    """
+    data_dir = ctx.scratch / name
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True)
+    ensure_reference(ctx)
+    shutil.copytree(ctx.store_path, data_dir / "kg")
+    env = {
+        **os.environ,
+        "WARRANT_BOOTSTRAP_ADMIN_KEY": API_KEY,
+        "WARRANT_QUERY_RESULT_LIMIT": "1000000",
+        "WARRANT_QUERY_TIMEOUT_S": "120",
+        "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH"))
+                                      if p),
+    }
+    log_path = data_dir / "serve.log"
+    for _attempt in range(3):
+        port = _free_port()
+        cmd = [sys.executable, "-m", "cli", "serve", "--host", "127.0.0.1",
+               "--port", str(port), "--workspace", str(ctx.root), "--data-dir", str(data_dir)]
+        with log_path.open("ab") as log:
+            proc = subprocess.Popen(cmd, env=env, cwd=data_dir, stdout=log, stderr=log)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            if _wait_ready(proc, url):
+                yield url
+                return
+        finally:
+            _stop(proc)
+    raise RuntimeError(f"`warrant serve` did not start; see {log_path}")
 
 
-def _extra_routers() -> list[APIRouter]:
-    """Plan and decision routers, when the API has them (they are being added)."""
-    return []
+def _free_port() -> int:
+    """A port the kernel reports free (the child binds it a moment later; retried if taken)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], url: str) -> bool:
+    """Poll ``/healthz`` until it answers; False if the child exits first."""
+    deadline = time.monotonic() + SERVE_STARTUP_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2.0).status_code == 200:
+                return True
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    return False
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (uvicorn shuts down gracefully), then SIGKILL if it lingers."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 __all__ = [
     "API_KEY",
+    "REPO",
     "ScenarioContext",
     "adopt_reference",
     "copy_reference",

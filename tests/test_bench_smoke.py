@@ -117,3 +117,16 @@ def test_dispatch_scenario_runs_in_a_child_process(tmp_path: Path) -> None:
     (fig,) = result.figures
     assert fig.warrant and fig.warrant > 0 and fig.baseline and fig.baseline > 0
     assert result.rss_peak_mib > 0
+
+
+def test_served_scenario_runs_against_warrant_serve(tmp_path: Path) -> None:
+    ws = generate(tmp_path / "kg", triples=2000)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    ctx = ScenarioContext(root=ws.root, size=2000, runs=1, scratch=scratch)
+    result = run_in_child("served", ctx, triples=ws.expected_triples, timeout_s=300)
+    assert result.error is None, result.error
+    names = [f.name for f in result.figures]
+    assert len(names) == 4 and all("over HTTP" in n for n in names)
+    assert all(f.warrant and f.warrant > 0 and f.baseline and f.baseline > 0
+               for f in result.figures)

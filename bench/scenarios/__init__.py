@@ -9,13 +9,14 @@ from bench.measure import Figure
 from bench.prepare import ScenarioContext
 
 # In the order they run: ingest first, as it builds the reference store the others read.
-SCENARIOS: tuple[str, ...] = ("ingest", "shacl", "sparql", "plan", "explain", "dispatch",
-                              "memory")
+SCENARIOS: tuple[str, ...] = ("ingest", "shacl", "sparql", "plan", "served", "explain",
+                              "dispatch", "memory")
 TITLES: dict[str, str] = {
     "ingest": "1. Ingest",
     "shacl": "2. SHACL gate",
     "sparql": "3. SPARQL",
     "plan": "4. Plans and decisions",
+    "served": "4b. Plans and decisions over HTTP",
     "explain": "5. Explanations",
     "dispatch": "6. Dispatch and audit",
     "memory": "7. Memory",

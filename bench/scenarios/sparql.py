@@ -1,7 +1,8 @@
 """Scenario 3, SPARQL: three governance queries through Warrant and through the bare libraries.
 
 Warrant answers through its store API (``OxigraphStore.select``) and through ``/sparql`` over
-HTTP (the real FastAPI app under uvicorn, JSON results, an API key). The baselines are
+HTTP (``warrant serve`` in a child process over a copy of the same store, JSON results, an API
+key). The baselines are
 pyoxigraph's own ``Store.query`` on the same store files (every value of every row touched),
 and rdflib's in-memory store holding the same data triples (in a child process with a time
 limit: rdflib has no cost-based join order).
@@ -98,7 +99,7 @@ def run(ctx: ScenarioContext) -> list[Figure]:
     rdflib_times = _rdflib_times(nt, list(QUERIES.values())) if with_rdflib else []
     client = httpx.Client(timeout=300.0, headers={"X-API-Key": API_KEY,
                                                   "Accept": "application/sparql-results+json"})
-    with served_api(store, ctx.scratch / "api-sparql") as base:
+    with served_api(ctx, "api-sparql") as base:
         for i, (name, q) in enumerate(QUERIES.items()):
             rows = len(list(store.select(q)))
 
