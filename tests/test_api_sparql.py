@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,7 +23,7 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
 from api.app import create_app
-from api.sparql.evaluation import solutions_bytes
+from api.sparql.evaluation import BoundedSink, Budget, solutions_bytes
 from api.sparql.lexer import Operation, has_dataset_clause, operation
 from api.sparql.negotiation import SOLUTION_OFFERS, negotiate
 from engine.action.audit import AuditLog
@@ -372,4 +374,10 @@ def test_serialisation_is_byte_identical_to_pyoxigraph(
     expected = direct.serialize(format=fmt)
     again = store.query(query)
     assert isinstance(again, ox.QuerySolutions)
-    assert solutions_bytes(list(again.variables), list(again), fmt) == expected
+    assert solutions_bytes(again, fmt, _unbounded_sink(header_lines=1)) == expected
+
+
+def _unbounded_sink(*, header_lines: int) -> BoundedSink:
+    budget = Budget(deadline=time.monotonic() + 60, result_limit=10**9,
+                    cancelled=threading.Event())
+    return BoundedSink(budget, 60.0, header_lines=header_lines)

@@ -4,30 +4,37 @@ The query runs in a worker thread of a small per-app pool; pyoxigraph releases t
 it evaluates, so the event loop keeps serving. Results are lazy iterators: the worker pulls
 one solution (or triple) at a time and checks the deadline and the row count between pulls.
 
+Results never pass through Python term by term: pyoxigraph's own serializer evaluates the
+query and writes it into a :class:`BoundedSink`, which enforces the limits as the bytes
+arrive (about every 8 KiB):
+
 - **Time limit** (``Settings.query_timeout_s``): the caller is answered 503 ``query_timeout``
   when the deadline passes. The engine cannot be interrupted inside one step (a sort, an
-  aggregate, the first solution of a large join): the worker thread finishes its current
-  step, sees the deadline and stops; its result is thrown away. The pool is small so that
-  runaway queries queue behind each other instead of starving the process.
+  aggregate, the first solution of a large join) nor between two writes: the worker thread
+  sees the deadline at its next write (or at the end) and stops; its result is thrown away.
+  The pool is small so that runaway queries queue behind each other instead of starving the
+  process.
 - **Result limit** (``Settings.query_result_limit``): a query with more solutions or triples is
   refused with 422 ``result_limit_exceeded`` — results are never silently truncated; page
-  with ``LIMIT`` / ``OFFSET``.
+  with ``LIMIT`` / ``OFFSET``. The sink counts lines: solutions are written as TSV and
+  triples as N-Triples, one per line (both escape line breaks inside terms).
 
-Solutions are collected, then written by pyoxigraph's own serializers (via a TSV round trip
-that is exact: TSV writes every term in N-Triples syntax), so every format is byte-identical
-to what Oxigraph itself would produce.
+The other formats are written from that TSV / N-Triples by pyoxigraph's parser and
+serializer. The round trip is exact (both write every term in N-Triples syntax, triple terms
+included), so every format is byte-identical to what Oxigraph itself would produce.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
@@ -37,12 +44,15 @@ from api.sparql.protocol import QueryRequest
 from engine.errors import QueryError
 from engine.store import KnowledgeStore
 
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
+
 QUERY_TIMEOUT = "query_timeout"
 RESULT_LIMIT_EXCEEDED = "result_limit_exceeded"
 _POSITION = re.compile(r"error at 1:(\d+)")
 _MAX_MESSAGE = 240
-
-T = TypeVar("T")
+_TSV = ox.QueryResultsFormat.TSV
+_NT = ox.RdfFormat.N_TRIPLES
 
 
 @dataclass(frozen=True)
@@ -76,39 +86,65 @@ def timeout_error(timeout_s: float) -> QueryError:
     )
 
 
-def _bounded(items: Iterable[T], budget: Budget, timeout_s: float) -> list[T]:
-    out: list[T] = []
-    iterator: Iterator[T] = iter(items)
-    while True:
-        budget.check(timeout_s)
-        try:
-            item = next(iterator)
-        except StopIteration:
-            return out
-        except (OSError, RuntimeError, ValueError, TypeError) as exc:
-            raise QueryError(f"the query failed while evaluating: {exc}") from exc
-        if len(out) >= budget.result_limit:
-            raise QueryError(
-                f"the query has more than {budget.result_limit} results; page through them "
-                "with LIMIT and OFFSET",
-                code=RESULT_LIMIT_EXCEEDED,
-                details={"result_limit": budget.result_limit},
-            )
-        out.append(item)
+class BoundedSink(io.BytesIO):
+    """An in-memory binary file for pyoxigraph's serializers that stops them at the budget's
+    limits. ``header_lines`` lines before the results (TSV's variable line) are not counted.
+    """
+
+    def __init__(self, budget: Budget, timeout_s: float, *, header_lines: int) -> None:
+        super().__init__()
+        self._budget = budget
+        self._timeout_s = timeout_s
+        self._allowed = budget.result_limit + header_lines
+        self._lines = 0
+
+    def write(self, chunk: ReadableBuffer, /) -> int:
+        """Keep ``chunk``; raise the timeout or result-limit error when a limit is passed."""
+        self._budget.check(self._timeout_s)
+        self._lines += bytes(chunk).count(b"\n")
+        if self._lines > self._allowed:
+            raise result_limit_error(self._budget.result_limit)
+        return super().write(chunk)
+
+
+def result_limit_error(limit: int) -> QueryError:
+    """The 422 answered when a query has more results than the limit."""
+    return QueryError(
+        f"the query has more than {limit} results; page through them with LIMIT and OFFSET",
+        code=RESULT_LIMIT_EXCEEDED,
+        details={"result_limit": limit},
+    )
+
+
+def _written(write: Callable[[BoundedSink], object], sink: BoundedSink) -> bytes:
+    """Run one of pyoxigraph's serializers into ``sink``; engine failures become QueryError."""
+    try:
+        write(sink)
+    except QueryError:
+        raise
+    except (OSError, RuntimeError, ValueError, TypeError) as exc:
+        raise QueryError(f"the query failed while evaluating: {exc}") from exc
+    return sink.getvalue()
 
 
 def solutions_bytes(
-    variables: list[ox.Variable], rows: list[ox.QuerySolution], fmt: ox.QueryResultsFormat
+    solutions: ox.QuerySolutions, fmt: ox.QueryResultsFormat, sink: BoundedSink
 ) -> bytes:
-    """Collected solutions written in ``fmt`` by pyoxigraph's serializer."""
-    lines = ["\t".join(f"?{v.value}" for v in variables)]
-    for row in rows:
-        cells = (row[v] for v in variables)
-        lines.append("\t".join("" if c is None else str(c) for c in cells))
-    tsv = ("\n".join(lines) + "\n").encode("utf-8")
-    parsed = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
+    """``solutions`` evaluated and written in ``fmt`` by pyoxigraph (through ``sink``)."""
+    tsv = _written(lambda out: solutions.serialize(out, format=_TSV), sink)
+    if fmt == _TSV:
+        return tsv
+    parsed = ox.parse_query_results(tsv, format=_TSV)
     assert isinstance(parsed, ox.QuerySolutions)
     return parsed.serialize(format=fmt) or b""
+
+
+def triples_bytes(triples: ox.QueryTriples, fmt: ox.RdfFormat, sink: BoundedSink) -> bytes:
+    """``triples`` evaluated and written in ``fmt`` by pyoxigraph (through ``sink``)."""
+    nt = _written(lambda out: triples.serialize(out, format=_NT), sink)
+    if fmt == _NT:
+        return nt
+    return ox.serialize(ox.parse(nt, format=_NT), format=fmt) or b""
 
 
 def graph_answer(triples: Iterable[ox.Triple], accept: str | None,
@@ -185,13 +221,12 @@ def _evaluate(
         return Answer(result.serialize(format=offer.format) or b"", offer.media_type)
     if isinstance(result, ox.QuerySolutions):
         results_offer = negotiate(accept, SOLUTION_OFFERS)
-        variables = list(result.variables)
-        rows = _bounded(result, budget, timeout_s)
-        return Answer(solutions_bytes(variables, rows, results_offer.format),
+        sink = BoundedSink(budget, timeout_s, header_lines=1)
+        return Answer(solutions_bytes(result, results_offer.format, sink),
                       results_offer.media_type)
-    negotiate(accept, GRAPH_OFFERS)  # refuse (406) before evaluating
-    triples = _bounded(result, budget, timeout_s)
-    return graph_answer(triples, accept)
+    graph_offer = negotiate(accept, GRAPH_OFFERS)  # refuse (406) before evaluating
+    sink = BoundedSink(budget, timeout_s, header_lines=0)
+    return Answer(triples_bytes(result, graph_offer.format, sink), graph_offer.media_type)
 
 
 @dataclass
