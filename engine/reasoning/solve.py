@@ -8,7 +8,9 @@ occurs in the facts, ``proposed(A)`` for every ``@action`` over its arguments' d
 that product stays under ``domain_cap``). ``now(T)`` is part of the cache key (it changes once
 a day). A request whose inputs all lie inside the domain is answered by the warm control with
 the inputs as solver assumptions (milliseconds); any other request gets a control grounded
-for exactly its inputs (correct, as slow as a fresh solve), also cached.
+for exactly its inputs (correct, as slow as a fresh solve), also cached. The externals stay
+free; at most one member of each input family holds (``_selection_rules``), so a request
+changes no external and starts no program update (``_Grounded.selection``).
 
 Determinism: one thread, a fixed seed, ``--opt-strategy=usc`` (branch-and-bound did not prove
 optimality in 60 s on a 100k-triple KG), sorted facts, and ``--forget-on-step`` so a warm
@@ -36,7 +38,7 @@ from engine.reasoning.facts import FALSE, TRUE, FactSet
 from engine.reasoning.request import DECIDE_GOAL, Request
 from engine.reasoning.rules import ParamType, RuleSet
 from engine.reasoning.trace import Reach, Trace
-from engine.reasoning.transform import COST, ON, Program, TraceScope, compile_program
+from engine.reasoning.transform import COST, ON, SELECTED, Program, TraceScope, compile_program
 
 Assumption = tuple[clingo.Symbol, bool]
 
@@ -101,30 +103,36 @@ class _Grounded:
     on: dict[int, clingo.Symbol]
     ground_ms: float
     trace: Trace
+    selectors: dict[clingo.Symbol, clingo.Symbol] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    free: frozenset[clingo.Symbol] = frozenset()
     off: frozenset[int] = frozenset()
 
-    def settle(self, inputs: Collection[clingo.Symbol], on: Collection[int]) -> None:
-        """Free exactly ``inputs`` (the other request externals false) and switch off the
-        guarded constraints not in ``on``, changing only what differs from the last solve.
-
-        Each solve after an ``assign_external`` starts a new program step, and the step's
-        update costs time in proportion to the grounding (~13 ms at 100k triples). Resetting
-        the inputs after each solve paid a second update per request; leaving them until the
-        next request changes them pays one, and the solve sees the same assignment.
-        """
-        want = frozenset(inputs)
+    def settle(self, on: Collection[int]) -> None:
+        """Switch off the guarded constraints not in ``on``, changing only what differs from
+        the last solve (only core minimisation switches constraints off)."""
         off = frozenset(i for i in self.on if i not in on)
-        for sym in sorted(self.free - want):
-            self.control.assign_external(sym, False)
-        for sym in sorted(want - self.free):
-            self.control.assign_external(sym, None)
         for i in sorted(self.off - off):
             self.control.assign_external(self.on[i], None)
         for i in sorted(off - self.off):
             self.control.assign_external(self.on[i], False)
-        self.free, self.off = want, off
+        self.off = off
+
+    def selection(self, inputs: Collection[clingo.Symbol]) -> list[Assumption]:
+        """Assumptions that make exactly ``inputs`` true among the declared request inputs.
+
+        The inputs stay free externals for good: an ``assign_external`` starts a program
+        update, and clasp applies every external fixed false as one more assumption, each
+        its own decision level and propagation, on every solve (8.8k of them at 10k triples,
+        most of a warm decision's time). Instead each input family (``request``,
+        ``param(N)``, ``proposed``) holds at most one member (a cardinality constraint
+        grounded with the program), so assuming the requested one true fixes the rest in
+        one propagation; a family with no requested input has its selector atom assumed
+        false, which makes every member false.
+        """
+        out: list[Assumption] = [(s, True) for s in inputs]
+        chosen = {_family(s) for s in inputs}
+        out += [(atom, False) for fam, atom in self.selectors.items() if fam not in chosen]
+        return out
 
 
 class Solver:
@@ -195,13 +203,13 @@ class Solver:
         reach: Reach | None,
     ) -> Answer:
         ctl = g.control
-        assumptions: list[Assumption] = [(s, True) for s in inputs]
+        assumptions = g.selection(inputs)
         assumptions += [(sym, True) for i, sym in sorted(g.on.items()) if i in on]
         assumptions += list(extra)
         if missing:
             # an assumed atom that the grounder never produced cannot hold
             return Answer(False, True, (), (), (), (), None, tuple(missing), reused, g.ground_ms, 0)
-        g.settle(inputs, on)
+        g.settle(on)
         state: dict[str, object] = {}
 
         def on_model(model: clingo.Model) -> None:
@@ -214,8 +222,8 @@ class Solver:
                 state["fired"] = g.trace.reachable(model, reach, shown, names)
             state["cost"] = tuple(model.cost)
             state["proven"] = model.optimality_proven
-            if all_atoms:
-                state["atoms"] = model.symbols(atoms=True)
+            if all_atoms:  # the input selectors are the engine's, not the program's
+                state["atoms"] = [a for a in model.symbols(atoms=True) if a.name != SELECTED]
 
         core: list[int] = []
         started = time.perf_counter()
@@ -240,7 +248,7 @@ class Solver:
                 (),
                 (),
                 None,
-                self._core(ctl, assumptions, core),
+                self._core(ctl, assumptions, core, frozenset(g.selectors.values())),
                 reused,
                 g.ground_ms,
                 solve_ms,
@@ -270,12 +278,18 @@ class Solver:
 
     @staticmethod
     def _core(
-        ctl: clingo.Control, assumptions: Sequence[Assumption], core: Sequence[int]
+        ctl: clingo.Control,
+        assumptions: Sequence[Assumption],
+        core: Sequence[int],
+        selectors: Collection[clingo.Symbol],
     ) -> tuple[clingo.Symbol, ...]:
-        """The core filtered to our own assumptions (clingo adds internal literals)."""
+        """The core filtered to our own assumptions (clingo adds internal literals; the
+        input selectors stand for "no other input", which is no assumption of the request)."""
         wanted = set(core)
         out = []
         for sym, value in assumptions:
+            if sym in selectors:
+                continue
             atom = ctl.symbolic_atoms[sym]
             if atom is not None and (atom.literal if value else -atom.literal) in wanted:
                 out.append(sym)
@@ -364,6 +378,8 @@ class Solver:
         if now is not None:
             parts.append(f"now({now}).\n")
         parts += [f"#external {s}.\n" for s in sorted(inputs)]
+        families = sorted({_family(s) for s in inputs})
+        parts += [_selection_rules(fam) for fam in families]
         parts += [f"#external {ON}({i}).\n" for i in sorted(self.program.constraints)]
         try:
             ctl.add("base", [], "".join(parts))
@@ -377,5 +393,32 @@ class Solver:
         on = {i: clingo.Function(ON, [clingo.Number(i)]) for i in self.program.constraints}
         for sym in on.values():
             ctl.assign_external(sym, None)
+        for sym in sorted(inputs):
+            ctl.assign_external(sym, None)
+        selectors = {
+            fam: atom
+            for fam in families
+            if ctl.symbolic_atoms[atom := clingo.Function(SELECTED, [fam])] is not None
+        }
         trace = Trace(ctl, self.program)
-        return _Grounded(ctl, inputs, on, (time.perf_counter() - started) * 1000, trace)
+        return _Grounded(ctl, inputs, on, (time.perf_counter() - started) * 1000, trace, selectors)
+
+
+def _family(sym: clingo.Symbol) -> clingo.Symbol:
+    """The family of a request input, of which a request holds at most one member:
+    ``request``, ``param(N)`` per parameter name, ``proposed``."""
+    if sym.name == "param":
+        return clingo.Function("param", [sym.arguments[0]])
+    return clingo.Function(sym.name)
+
+
+def _selection_rules(family: clingo.Symbol) -> str:
+    """At most one member of ``family`` holds, and its selector holds when one does."""
+    if family.name == "param":
+        name = family.arguments[0]
+        return (
+            f":- #count {{ V : param({name}, V) }} > 1.\n"
+            f"{SELECTED}(param({name})) :- param({name}, V).\n"
+        )
+    member = f"{family.name}(X)"
+    return f":- #count {{ X : {member} }} > 1.\n{SELECTED}({family.name}) :- {member}.\n"

@@ -33,7 +33,7 @@ INPUTS: frozenset[Signature] = frozenset(
     {("request", 1), ("param", 2), ("now", 1), ("proposed", 1)}
 )
 FINDINGS: frozenset[str] = frozenset({"violation", "finding"})
-FIRED, COST, ON = "__fired", "__cost", "__on"
+FIRED, COST, ON, SELECTED = "__fired", "__cost", "__on", "__input"
 DECIDE_RULE_ID = "engine:decide"
 _ENGINE_FILE = "<engine>"
 
