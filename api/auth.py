@@ -19,13 +19,14 @@ Route modules declare what they need::
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from api.errors import FORBIDDEN, UNAUTHENTICATED
 from api.logging import request_id_var
@@ -154,27 +155,37 @@ def audit_event(
         )
 
 
-def require_roles(*roles: str) -> Callable[..., Principal]:
+def enforce_roles(request: Request, principal: Principal, *roles: str) -> Principal:
+    """``principal`` if it holds any of ``roles`` (or none are wanted); else the audited 403."""
+    wanted = tuple(check_role(r) for r in roles)
+    if not wanted or principal.holds_any(wanted):
+        return principal
+    ctx = auth_context(request)
+    listed = ", ".join(f"`{r}`" for r in wanted)
+    error = AuthError(
+        f"principal `{principal.name}` lacks a role: one of {listed}",
+        code=FORBIDDEN,
+        details={"required_any_of": list(wanted)},
+    )
+    _audit_failure(ctx, request, actor=_actor(principal), error=error, status=403)
+    raise error
+
+
+def require_roles(*roles: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting principals with any of ``roles`` (403, audited, otherwise).
 
-    With no roles it admits any authenticated principal.
+    With no roles it admits any authenticated principal. The check runs on the event loop
+    (FastAPI runs a plain function dependency in a worker thread: a thread hand-off per
+    request); only a refusal, which writes an audit entry, goes to a worker thread.
     """
     wanted = tuple(check_role(r) for r in roles)
 
-    def dependency(
+    async def dependency(
         request: Request, principal: Annotated[Principal, Depends(current_principal)]
     ) -> Principal:
         if not wanted or principal.holds_any(wanted):
             return principal
-        ctx = auth_context(request)
-        listed = ", ".join(f"`{r}`" for r in wanted)
-        error = AuthError(
-            f"principal `{principal.name}` lacks a role: one of {listed}",
-            code=FORBIDDEN,
-            details={"required_any_of": list(wanted)},
-        )
-        _audit_failure(ctx, request, actor=_actor(principal), error=error, status=403)
-        raise error
+        return await run_in_threadpool(enforce_roles, request, principal, *wanted)
 
     dependency.__name__ = f"require_roles_{'_'.join(wanted) or 'any'}".replace(":", "_")
     return dependency

@@ -73,8 +73,9 @@ class Metrics:
         )
 
 
-def metrics(request: Request) -> Metrics:
-    """The app's :class:`Metrics` (a dependency)."""
+async def metrics(request: Request) -> Metrics:
+    """The app's :class:`Metrics` (a dependency; async, so it runs on the event loop and not in
+    a worker thread)."""
     m = request.app.state.metrics
     assert isinstance(m, Metrics)
     return m

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 
 from api.action_models import ApprovalDecisionV1, ApprovalResultV1, ApprovalV1, DispatchReportV1
-from api.auth import current_principal
+from api.auth import current_principal, enforce_roles
 from api.metrics import Metrics, metrics
 from api.routes.context import actor_of, errors, service
 from engine.action.approvals import ApprovalState
@@ -34,10 +34,8 @@ def _may_read(principal: Principal) -> bool:
 
 
 def _require_reader(request: Request, principal: Principal) -> None:
-    from api.auth import require_roles
-
     if not _may_read(principal):
-        require_roles("reader")(request, principal)  # raises the audited 403
+        enforce_roles(request, principal, "reader")  # raises the audited 403
 
 
 @router.get("/v1/approvals", response_model=list[ApprovalV1], responses=errors())

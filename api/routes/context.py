@@ -9,8 +9,9 @@ from engine.principals import Principal
 from engine.service import WarrantService
 
 
-def service(request: Request) -> WarrantService:
-    """The app's :class:`WarrantService` (a dependency)."""
+async def service(request: Request) -> WarrantService:
+    """The app's :class:`WarrantService` (a dependency; async, so it runs on the event loop and
+    not in a worker thread)."""
     found = request.app.state.service
     assert isinstance(found, WarrantService)
     return found
