@@ -16,6 +16,7 @@ import json
 import re
 import threading
 import weakref
+from collections import deque
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Annotated, Any, Literal
@@ -25,6 +26,7 @@ from clingo import ast
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.reasoning.astutil import Evaluator, NotGround, Rendering, compile_term, render
+from engine.reasoning.settled import Settled, SettledProofs
 from engine.reasoning.transform import Program, TracedElement
 
 Resolver = Callable[[clingo.Symbol], object | None]
@@ -245,45 +247,139 @@ def build_proofs(
     static: InstanceIndex | None = None,
     memo: ParsedInstances | None = None,
     fact_memo: FactMemo | None = None,
+    settled: Settled | None = None,
 ) -> ProofGraph:
     """The proof DAG of ``roots`` from the fired instances of one answer set.
 
     ``fired`` are this model's instances; ``static`` (optional) holds instances shared by every
     model of the grounding. Only instances reachable backwards from the roots are considered.
     ``memo`` (one per grounding) caches parsed fired atoms across requests, ``fact_memo`` the
-    fact nodes built with the same ``origin`` resolver.
+    fact nodes built with the same ``origin`` resolver, ``settled`` (with ``static``) the
+    subproofs every model of the grounding shares.
     """
     inputs = frozenset(inputs)
     roots = sorted(set(roots))
     indexes = [i for i in (static, InstanceIndex(program, fired, memo=memo)) if i is not None]
-    usable = _relevant(roots, indexes, lambda a: a in facts or a in inputs)
-    support = _supports(usable, facts, inputs)
-    nodes: dict[str, FactNode | RuleNode] = {}
-    ids: dict[clingo.Symbol, str] = {}
     fact_nodes: FactNodes = (
         fact_memo.nodes(origin) if fact_memo is not None and origin is not None else {}
     )
-    for atom in _needed(roots, support, usable):
-        k = support.get(atom)
-        if k is None:
-            source: FactSource = (
-                "request" if atom in inputs else "kg" if atom in facts else "unsupported"
-            )
-            known = fact_nodes.get((atom, source))
-            if known is None:
-                value = _jsonable(origin(atom)) if origin is not None and source == "kg" else None
-                content: dict[str, Any] = {"atom": str(atom), "source": source, "origin": value}
-                nid = _hash("fact", content)
-                known = fact_nodes[(atom, source)] = FactNode(id=nid, **content)
-            nid = known.id
-            nodes[nid] = known
-        else:
-            content = _rule_content(usable[k], ids, label_of)
-            nid = _hash("rule", content)
-            nodes[nid] = RuleNode(id=nid, **content)
-        ids[atom] = nid
-    root_ids = {str(r): ids[r] for r in roots if r in ids}
-    return ProofGraph(roots=dict(sorted(root_ids.items())), nodes=dict(sorted(nodes.items())))
+    draw = _Drawing(inputs, facts, origin, label_of, fact_nodes)
+
+    def given(atom: clingo.Symbol) -> bool:
+        return atom in facts or atom in inputs
+
+    if settled is None or static is None:
+        usable = _relevant(roots, indexes, given)
+        support, _levels = _supports(usable, given, {})
+        return draw.graph(roots, _needed(roots, support, usable), support, usable, None)
+    with settled.lock:
+        shared = settled.proofs(origin, label_of)
+        boundary: list[clingo.Symbol] = []
+
+        def stop(atom: clingo.Symbol) -> bool:
+            if given(atom):
+                return True
+            if settled.closed(atom, static.by_head, given):
+                boundary.append(atom)
+                return True
+            return False
+
+        usable = _relevant(roots, indexes, stop)
+        _settle([a for a in boundary if a not in shared.ids], static, given, draw, shared)
+        support, _levels = _supports(usable, given, shared.levels)
+        return draw.graph(roots, _needed(roots, support, usable), support, usable, shared)
+
+
+def _settle(
+    atoms: Sequence[clingo.Symbol],
+    static: InstanceIndex,
+    given: Callable[[clingo.Symbol], bool],
+    draw: _Drawing,
+    shared: SettledProofs,
+) -> None:
+    """Build the proofs of settled ``atoms`` from the static instances alone (the same
+    walk, levels and supports as a whole proof would give them) and keep them in ``shared``."""
+    if not atoms:
+        return
+    usable = _relevant(sorted(atoms), [static], given)
+    support, levels = _supports(usable, given, {})
+    ids: dict[clingo.Symbol, str] = {}
+    order = _needed(sorted(atoms), support, usable)
+    draw.nodes(order, support, usable, None, ids, shared.nodes)
+    for atom in order:
+        if atom in support:
+            shared.ids[atom] = ids[atom]
+            shared.levels[atom] = levels[atom]
+
+
+class _Drawing:
+    """Turns supports into proof nodes (content-hashed, so shared subproofs are one node)."""
+
+    def __init__(
+        self,
+        inputs: frozenset[clingo.Symbol],
+        facts: Collection[clingo.Symbol],
+        origin: Resolver | None,
+        label_of: LabelOf | None,
+        fact_nodes: FactNodes,
+    ) -> None:
+        self.inputs, self.facts, self.origin, self.label_of = inputs, facts, origin, label_of
+        self.fact_nodes = fact_nodes
+
+    def graph(
+        self,
+        roots: Sequence[clingo.Symbol],
+        order: Sequence[clingo.Symbol],
+        support: Mapping[clingo.Symbol, int],
+        usable: Sequence[_Instance],
+        shared: SettledProofs | None,
+    ) -> ProofGraph:
+        """The proof DAG of ``roots``: ``order`` lists the needed atoms, children first."""
+        ids: dict[clingo.Symbol, str] = {}
+        nodes: dict[str, FactNode | RuleNode] = {}
+        self.nodes(order, support, usable, shared, ids, nodes)
+        root_ids = {str(r): ids[r] for r in roots if r in ids}
+        return ProofGraph(roots=dict(sorted(root_ids.items())), nodes=dict(sorted(nodes.items())))
+
+    def nodes(
+        self,
+        order: Sequence[clingo.Symbol],
+        support: Mapping[clingo.Symbol, int],
+        usable: Sequence[_Instance],
+        shared: SettledProofs | None,
+        ids: dict[clingo.Symbol, str],
+        nodes: dict[str, Any],
+    ) -> None:
+        """Add the node of each atom of ``order`` (children first) to ``nodes`` and ``ids``."""
+        for atom in order:
+            k = support.get(atom)
+            settled_id = None if shared is None or k is not None else shared.ids.get(atom)
+            if settled_id is not None:
+                nid = settled_id
+                if nid not in nodes:
+                    nodes.update(shared.subproof(nid))  # type: ignore[union-attr]
+            elif k is None:
+                known = self._fact(atom)
+                nid = known.id
+                nodes[nid] = known
+            else:
+                content = _rule_content(usable[k], ids, self.label_of)
+                nid = _hash("rule", content)
+                nodes[nid] = RuleNode(id=nid, **content)
+            ids[atom] = nid
+
+    def _fact(self, atom: clingo.Symbol) -> FactNode:
+        source: FactSource = (
+            "request" if atom in self.inputs else "kg" if atom in self.facts else "unsupported"
+        )
+        known = self.fact_nodes.get((atom, source))
+        if known is None:
+            origin = self.origin
+            value = _jsonable(origin(atom)) if origin is not None and source == "kg" else None
+            content: dict[str, Any] = {"atom": str(atom), "source": source, "origin": value}
+            nid = _hash("fact", content)
+            known = self.fact_nodes[(atom, source)] = FactNode(id=nid, **content)
+        return known
 
 
 def _relevant(
@@ -291,12 +387,13 @@ def _relevant(
     indexes: Sequence[InstanceIndex],
     given: Callable[[clingo.Symbol], bool],
 ) -> list[_Instance]:
-    """Instances whose heads the roots depend on, in a deterministic (breadth-first) order."""
+    """Instances whose heads the roots depend on, in a deterministic (breadth-first) order
+    (``given`` atoms are not expanded)."""
     out: list[_Instance] = []
     seen: set[clingo.Symbol] = set(roots)
-    queue = list(roots)
+    queue = deque(roots)
     while queue:
-        atom = queue.pop(0)
+        atom = queue.popleft()
         if given(atom):
             continue
         for index in indexes:
@@ -385,14 +482,12 @@ def _instance(program: Program, fired: clingo.Symbol) -> _Instance | None:
 
 def _supports(
     instances: Sequence[_Instance],
-    facts: Collection[clingo.Symbol],
-    inputs: Collection[clingo.Symbol],
-) -> dict[clingo.Symbol, int]:
-    """Each derived atom's lowest-level supporting instance (a well-founded choice)."""
-
-    def given(atom: clingo.Symbol) -> bool:
-        return atom in facts or atom in inputs
-
+    given: Callable[[clingo.Symbol], bool],
+    preset: Mapping[clingo.Symbol, int],
+) -> tuple[dict[clingo.Symbol, int], dict[clingo.Symbol, int]]:
+    """Each derived atom's lowest-level supporting instance (a well-founded choice), and the
+    level (round) at which each atom was justified. ``preset`` atoms (settled elsewhere, their
+    instances not among ``instances``) are justified at their given level."""
     justified: set[clingo.Symbol] = set()
     remaining: list[int] = []
     watch: dict[clingo.Symbol, list[int]] = {}
@@ -404,22 +499,33 @@ def _supports(
             watch.setdefault(a, []).append(k)
         if not waiting:
             current.append(k)
+    release: dict[int, list[clingo.Symbol]] = {}
+    for a in watch:
+        level = preset.get(a)
+        if level is not None:
+            release.setdefault(level, []).append(a)
     support: dict[clingo.Symbol, int] = {}
-    while current:
+    levels: dict[clingo.Symbol, int] = {}
+    level = 0
+    while current or release:
+        level += 1
         newly: dict[clingo.Symbol, int] = {}
         for k in sorted(current):
             head = instances[k].head
             if head not in justified and head not in newly and not given(head):
                 newly[head] = k
         current = []
-        for head, k in newly.items():
+        ready = [(head, True) for head in newly] + [(a, False) for a in release.pop(level, ())]
+        for head, derived in ready:
             justified.add(head)
-            support[head] = k
+            levels[head] = level
+            if derived:
+                support[head] = newly[head]
             for parent in watch.get(head, ()):
                 remaining[parent] -= 1
                 if remaining[parent] == 0:
                     current.append(parent)
-    return support
+    return support, levels
 
 
 def _needed(

@@ -151,6 +151,7 @@ class Reasoner:
             static=None if answer.trace is None else answer.trace.static_index(self.solver.program),
             memo=None if answer.trace is None else answer.trace.parsed,
             fact_memo=None if answer.trace is None else answer.trace.fact_nodes,
+            settled=None if answer.trace is None else answer.trace.settled(),
             roots=roots,
             origin=origin,
             label_of=label_of,

@@ -25,6 +25,7 @@ from engine.reasoning.proof import (
     RuleInstance,
     parse_instance,
 )
+from engine.reasoning.settled import Settled
 from engine.reasoning.transform import FIRED, Program
 
 
@@ -60,7 +61,15 @@ class Trace:
         self._index: InstanceIndex | None = None
         self._signatures: dict[Signature, list[int]] | None = None
         self._by_head: dict[Signature, dict[clingo.Symbol, list[int]]] = {}
+        self._settled: Settled | None = None
         self._lock = threading.Lock()
+
+    def settled(self) -> Settled:
+        """The grounding's settled proofs (see ``settled``), created on first use."""
+        with self._lock:
+            if self._settled is None:
+                self._settled = Settled(self._signatures_unlocked().keys())
+            return self._settled
 
     def static_index(self, program: Program) -> InstanceIndex:
         """The parsed static instances, built on first use (proofs only)."""
@@ -182,23 +191,27 @@ class Trace:
         grounding, instead of every instance of the grounding on its first request.
         """
         with self._lock:
-            if self._signatures is None:
-                of_element: dict[tuple[int, int], Signature | None] = {
-                    key: None if t.head is None else atom_signature(t.head.atom)
-                    for key, t in self.program.traced.items()
-                }
-                out: dict[Signature, list[int]] = {}
-                for k, (sym, _lit) in enumerate(self.dynamic):
-                    idx, element = sym.arguments[0].number, sym.arguments[1].number
-                    signature = of_element.get((idx, element))
-                    if signature is None and (idx, element) in of_element:
-                        inst = self._parsed(sym)  # a head form without a plain signature
-                        if inst is not None:
-                            signature = (inst.head.name, len(inst.head.arguments))
-                    if signature is not None:
-                        out.setdefault(signature, []).append(k)
-                self._signatures = out
-            return self._signatures
+            return self._signatures_unlocked()
+
+    def _signatures_unlocked(self) -> dict[Signature, list[int]]:
+        """``_dynamic_signatures`` for a caller holding the lock."""
+        if self._signatures is None:
+            of_element: dict[tuple[int, int], Signature | None] = {
+                key: None if t.head is None else atom_signature(t.head.atom)
+                for key, t in self.program.traced.items()
+            }
+            out: dict[Signature, list[int]] = {}
+            for k, (sym, _lit) in enumerate(self.dynamic):
+                idx, element = sym.arguments[0].number, sym.arguments[1].number
+                signature = of_element.get((idx, element))
+                if signature is None and (idx, element) in of_element:
+                    inst = self._parsed(sym)  # a head form without a plain signature
+                    if inst is not None:
+                        signature = (inst.head.name, len(inst.head.arguments))
+                if signature is not None:
+                    out.setdefault(signature, []).append(k)
+            self._signatures = out
+        return self._signatures
 
 
 class _Reader:

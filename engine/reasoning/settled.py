@@ -1,0 +1,112 @@
+"""Proofs every model of one grounding shares, built once per grounding and labeller.
+
+An atom is *settled* when its whole proof is fixed by grounding: it is a KG fact or request
+input, or no dynamic ``__fired`` instance has its predicate, it has static instances, and
+every positive body atom of each of them is settled, with no cycle on the way. Its level and
+its support (see ``proof._supports``) depend only on the instances below it, so its proof DAG
+is the same in every model of the grounding: the findings a plan lists, the ownership and
+provider facts a decision's policies read. ``build_proofs`` stops at settled atoms, justifies
+them at their recorded level (so the choice of supports above them is unchanged) and copies
+their subproofs from here instead of walking, levelling and hashing them on every request.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import clingo
+
+from engine.reasoning.astutil import Signature
+
+
+class _HasPositive(Protocol):
+    @property
+    def positive(self) -> tuple[clingo.Symbol, ...]: ...
+
+
+@dataclass
+class SettledProofs:
+    """Settled atoms' levels and node ids, and their subproof nodes (for one labeller)."""
+
+    levels: dict[clingo.Symbol, int] = field(default_factory=dict)
+    ids: dict[clingo.Symbol, str] = field(default_factory=dict)
+    nodes: dict[str, Any] = field(default_factory=dict)
+
+    def subproof(self, nid: str) -> dict[str, Any]:
+        """The nodes below (and including) ``nid``."""
+        out: dict[str, Any] = {}
+        stack = [nid]
+        while stack:
+            current = stack.pop()
+            if current in out:
+                continue
+            node = out[current] = self.nodes[current]
+            stack.extend(getattr(node, "children", ()))
+        return out
+
+
+class Settled:
+    """Which atoms of one grounding are settled, and their proofs per (resolver, labeller).
+
+    ``dynamic`` holds the predicates some non-fact ``__fired`` instance derives; the rest of
+    the program's derived atoms are decided by the grounder alone.
+    """
+
+    def __init__(self, dynamic: Collection[Signature]) -> None:
+        self._dynamic = frozenset(dynamic)
+        self._closed: dict[clingo.Symbol, bool] = {}
+        self._proofs: list[tuple[object, object, SettledProofs]] = []
+        self.lock = threading.Lock()
+
+    def proofs(self, origin: object, label_of: object) -> SettledProofs:
+        """The settled proofs built with this resolver and labeller (the plane keeps one of
+        each per loaded fact set, so the same objects come back request after request)."""
+        for o, lab, found in self._proofs:
+            if o is origin and lab is label_of:
+                return found
+        found = SettledProofs()
+        self._proofs = [*self._proofs[-3:], (origin, label_of, found)]
+        return found
+
+    def closed(
+        self,
+        atom: clingo.Symbol,
+        by_head: Mapping[clingo.Symbol, Sequence[_HasPositive]],
+        given: Callable[[clingo.Symbol], bool],
+    ) -> bool:
+        """Whether ``atom`` is settled (``by_head``: the grounding's static instances).
+
+        Depth-first without recursion; an atom met again while its own answer is pending (a
+        cycle through static instances) counts as unsettled, which is never wrong: that part
+        of the proof is then built per request, as before.
+        """
+        known = self._closed.get(atom)
+        if known is not None:
+            return known
+        pending: set[clingo.Symbol] = set()
+        stack: list[tuple[clingo.Symbol, bool]] = [(atom, False)]
+        while stack:
+            current, expanded = stack.pop()
+            if current in self._closed:
+                continue
+            if given(current):
+                self._closed[current] = True
+                continue
+            instances = by_head.get(current, ())
+            children = [c for inst in instances for c in inst.positive]
+            if not expanded:
+                signature = (current.name, len(current.arguments))
+                if current in pending or signature in self._dynamic or not instances:
+                    self._closed[current] = False
+                    pending.discard(current)
+                    continue
+                pending.add(current)
+                stack.append((current, True))
+                stack.extend((c, False) for c in children if c not in self._closed)
+                continue
+            pending.discard(current)
+            self._closed[current] = all(self._closed.get(c, False) for c in children)
+        return self._closed[atom]
