@@ -62,5 +62,6 @@ def build_app(
     )
     holder["m"] = app.state.metrics
     app.state.service = service
-    app.state.metrics.approval_queue_depth.set(service.approvals.pending_count())
+    # Read when /metrics is scraped: always current, and no query per decision or plan.
+    app.state.metrics.approval_queue_depth.set_function(service.approvals.pending_count)
     return app

@@ -161,3 +161,21 @@ def test_queue_on_postgres(tmp_path: Path, postgres: PostgresServer) -> None:
                                 headers=api.key("approver:ciso"))
         assert twice.status_code == 409
         assert api.client.get("/v1/audit/verify", headers=api.admin).json()["ok"] is True
+
+
+def _queue_depth(api: ApiHarness) -> float:
+    text = api.client.get("/metrics", headers=api.admin).text
+    (line,) = [x for x in text.splitlines() if x.startswith("warrant_approval_queue_depth ")]
+    return float(line.split()[1])
+
+
+def test_the_queue_depth_gauge_is_current_when_scraped(api: ApiHarness) -> None:
+    assert _queue_depth(api) == 0
+    plan = api.plan({"min_risk": 80})
+    pending = api.service.approvals.pending_count()
+    assert pending >= 1 and _queue_depth(api) == pending
+    entry = _escalated(api, plan)
+    ok = api.client.post(f"/v1/approvals/{entry['id']}/approve", json={},
+                         headers=api.key("approver:ciso"))
+    assert ok.status_code == 200, ok.text
+    assert _queue_depth(api) == pending - 1

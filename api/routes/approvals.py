@@ -16,7 +16,6 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from api.action_models import ApprovalDecisionV1, ApprovalResultV1, ApprovalV1, DispatchReportV1
 from api.auth import current_principal, enforce_roles
-from api.metrics import Metrics, metrics
 from api.routes.context import actor_of, errors, service
 from engine.action.approvals import ApprovalState
 from engine.principals import Principal
@@ -66,27 +65,26 @@ def get_approval(approval_id: str, request: Request, principal: Anyone,
 
 
 def _decide(approval_id: str, body: ApprovalDecisionV1, principal: Principal,
-            svc: WarrantService, m: Metrics, *, approve: bool) -> ApprovalResultV1:
+            svc: WarrantService, *, approve: bool) -> ApprovalResultV1:
     decided, report = svc.flow.approve_and_dispatch(
         approval_id, principal=principal, actor=actor_of(principal), approve=approve,
         comment=body.comment,
     )
-    m.approval_queue_depth.set(svc.approvals.pending_count())
     return ApprovalResultV1(approval=ApprovalV1.of(decided),
                             dispatch=DispatchReportV1.of(report) if report else None)
 
 
 @router.post("/v1/approvals/{approval_id}/approve", response_model=ApprovalResultV1,
              responses=errors(404, 409))
-def approve(approval_id: str, body: ApprovalDecisionV1, principal: Anyone, svc: Service,
-            m: Annotated[Metrics, Depends(metrics)]) -> ApprovalResultV1:
+def approve(approval_id: str, body: ApprovalDecisionV1, principal: Anyone,
+            svc: Service) -> ApprovalResultV1:
     """Approve an escalated action (needs ``approver:<its role>``)."""
-    return _decide(approval_id, body, principal, svc, m, approve=True)
+    return _decide(approval_id, body, principal, svc, approve=True)
 
 
 @router.post("/v1/approvals/{approval_id}/reject", response_model=ApprovalResultV1,
              responses=errors(404, 409))
-def reject(approval_id: str, body: ApprovalDecisionV1, principal: Anyone, svc: Service,
-           m: Annotated[Metrics, Depends(metrics)]) -> ApprovalResultV1:
+def reject(approval_id: str, body: ApprovalDecisionV1, principal: Anyone,
+           svc: Service) -> ApprovalResultV1:
     """Reject an escalated action (needs ``approver:<its role>``); it will never run."""
-    return _decide(approval_id, body, principal, svc, m, approve=False)
+    return _decide(approval_id, body, principal, svc, approve=False)

@@ -37,7 +37,6 @@ def decide(
     record = outcome.record
     planned = record.plan.actions[0]
     m.decisions_total.labels(kind=planned.decision.kind).inc()
-    m.approval_queue_depth.set(svc.approvals.pending_count())
     proof = json.loads(action_proof(record, planned.action).to_json())
     return DecisionResponseV1(
         decision_id=record.id,

@@ -49,7 +49,6 @@ def create_plan(
     m.plans_total.inc()
     for a in record.plan.actions:
         m.decisions_total.labels(kind=a.decision.kind).inc()
-    m.approval_queue_depth.set(svc.approvals.pending_count())
     return PlanV1.of(record)
 
 
