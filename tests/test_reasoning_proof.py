@@ -137,3 +137,51 @@ def test_shared_subproofs_are_one_node_and_renderers_agree() -> None:
     assert ProofGraph.model_validate(json.loads(graph.to_json())) == graph
     leaves = [n for n in graph.nodes.values() if isinstance(n, FactNode)]
     assert {n.source for n in leaves} == {"kg", "request"}
+
+
+def _settled_and_plain(rules_text: str, atoms: list[clingo.Symbol], goal: str) -> None:
+    """Proofs reusing the grounding's settled subproofs equal proofs built from scratch, for a
+    few roots first and then for all of them (the second call reuses the first's cache)."""
+    from engine.reasoning.proof import build_proofs
+
+    rules = rules_from_texts({"rules/r.lp": rules_text})
+    facts = FactSet.from_groups({"g": atoms})
+    solver = Solver(rules)
+    request = plan_request(rules, goal, now=None)
+    answer = solver.solve(facts, request)
+    assert answer.trace is not None
+    program, trace = solver.program, answer.trace
+    shown = list(answer.shown)
+    for roots in (shown[::3], shown, shown[1::2]):
+        kwargs = {
+            "facts": facts.atom_set,
+            "inputs": request.given(),
+            "roots": roots,
+            "static": trace.static_index(program),
+            "memo": trace.parsed,
+        }
+        plain = build_proofs(program, answer.fired, **kwargs)  # type: ignore[arg-type]
+        reused = build_proofs(
+            program,
+            answer.fired,
+            settled=trace.settled(),
+            **kwargs,  # type: ignore[arg-type]
+        )
+        assert reused.to_json() == plain.to_json()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), min_size=1, max_size=18),
+    st.sets(st.integers(0, 6), max_size=3),
+)
+def test_settled_subproofs_equal_proofs_from_scratch(
+    edges: list[tuple[int, int]], safe: set[int]
+) -> None:
+    text = CLOSURE.replace("path(A, t)", "path(A, 0)") + (
+        '% @rule far "{A} reaches {B} in two steps"\n'
+        "violation(far(A, B)) :- path(A, C), path(C, B), not safe(A).\n"
+    )
+    atoms = [F("edge", [clingo.Number(x), clingo.Number(y)]) for x, y in edges]
+    atoms += [F("safe", [clingo.Number(x)]) for x in safe]
+    _settled_and_plain(text, atoms, "reach")
