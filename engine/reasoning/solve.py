@@ -74,10 +74,10 @@ class Answer:
         thousands of atoms request after request, and each ``str`` is two cffi calls."""
         if self.trace is None:
             return str(symbol)
-        texts = self.trace.texts
-        found = texts.get(symbol)
+        texts = self.trace.texts  # keyed by clingo's symbol value: no cffi hash / equality
+        found = texts.get(symbol._rep)
         if found is None:
-            found = texts[symbol] = str(symbol)
+            found = texts[symbol._rep] = str(symbol)
         return found
 
     def rendered(self, symbol: clingo.Symbol) -> str:
@@ -85,9 +85,9 @@ class Answer:
         if self.trace is None:
             return render(symbol)
         renders = self.trace.renders
-        found = renders.get(symbol)
+        found = renders.get(symbol._rep)
         if found is None:
-            found = renders[symbol] = render(symbol)
+            found = renders[symbol._rep] = render(symbol)
         return found
 
     def all_fired(self) -> tuple[clingo.Symbol, ...]:
@@ -213,8 +213,7 @@ class Solver:
         state: dict[str, object] = {}
 
         def on_model(model: clingo.Model) -> None:
-            shown = model.symbols(shown=True)
-            names = [sym.name for sym in shown]
+            shown, names = g.trace.shown(model)
             state["shown"], state["names"] = shown, names
             if reach is None:
                 state["fired"] = g.trace.fired(model)

@@ -54,9 +54,10 @@ class Trace:
         self.static = tuple(sorted(static))
         self.dynamic = tuple(sorted(dynamic))
         self.parsed: ParsedInstances = {}
-        self.texts: dict[clingo.Symbol, str] = {}
-        self.renders: dict[clingo.Symbol, str] = {}
-        self._rank: dict[clingo.Symbol, int] = {}
+        self.texts: dict[int, str] = {}
+        self.renders: dict[int, str] = {}
+        self._rank: dict[int, int] = {}
+        self._shown: dict[int, tuple[clingo.Symbol, str]] = {}
         self.fact_nodes = FactMemo()
         self._index: InstanceIndex | None = None
         self._signatures: dict[Signature, list[int]] | None = None
@@ -78,23 +79,49 @@ class Trace:
                 self._index = InstanceIndex(program, self.static, memo=self.parsed)
             return self._index
 
+    def shown(self, model: clingo.Model) -> tuple[list[clingo.Symbol], list[str]]:
+        """The model's shown atoms and their predicate names (callers hold the grounding's lock).
+
+        ``Model.symbols`` wraps each of thousands of atoms (every finding, request after
+        request) in a new Symbol, and each name is one more cffi call: the atoms are read as
+        clingo's symbol values and those already met on this grounding are reused with their
+        name. Keys are the values themselves: clingo interns symbols, so two symbols are equal
+        exactly when their values are (``Symbol.__eq__`` compares them in C).
+        """
+        known = self._shown
+        symbols: list[clingo.Symbol] = []
+        names: list[str] = []
+        for rep in _shown_values(model):
+            found = known.get(rep)
+            if found is None:
+                sym = clingo.Symbol(rep)  # type: ignore[no-untyped-call]
+                found = known[rep] = (sym, sym.name)
+            symbols.append(found[0])
+            names.append(found[1])
+        return symbols, names
+
     def sort_shown(self, shown: list[tuple[clingo.Symbol, str]]) -> list[tuple[clingo.Symbol, str]]:
         """``shown`` in clingo's symbol order (callers hold the grounding's lock).
 
         Successive answers of one grounding share most of their shown atoms (a decision shows
         every finding), and each clingo comparison is a cffi call: atoms ranked by the last
-        answer are ordered by that rank, the new ones by clingo, and the two runs merged.
+        answer are ordered by that rank (keyed by symbol value), the new ones by clingo, and
+        the two runs merged.
         """
         ranked: list[tuple[int, tuple[clingo.Symbol, str]]] = []
         new: list[tuple[clingo.Symbol, str]] = []
+        ranks = self._rank
         for pair in shown:
-            rank = self._rank.get(pair[0])
+            rank = ranks.get(pair[0]._rep)
             if rank is None:
                 new.append(pair)
             else:
                 ranked.append((rank, pair))
         ranked.sort(key=lambda r: r[0])
         known = [pair for _r, pair in ranked]
+        if not new:
+            self._rank = {p[0]._rep: k for k, p in enumerate(known)}
+            return known
         new.sort(key=lambda p: p[0])
         merged: list[tuple[clingo.Symbol, str]] = []
         i = j = 0
@@ -107,7 +134,7 @@ class Trace:
                 i += 1
         merged += known[i:]
         merged += new[j:]
-        self._rank = {p[0]: k for k, p in enumerate(merged)}
+        self._rank = {p[0]._rep: k for k, p in enumerate(merged)}
         return merged
 
     def fired(self, model: clingo.Model) -> list[clingo.Symbol]:
@@ -212,6 +239,19 @@ class Trace:
                     out.setdefault(signature, []).append(k)
             self._signatures = out
         return self._signatures
+
+
+def _shown_values(model: clingo.Model) -> list[int]:
+    """The clingo symbol values of ``model``'s shown atoms (``Model.symbols(shown=True)``
+    without wrapping each in a Symbol)."""
+    show = _lib.clingo_show_type_shown
+    size = _ffi.new("size_t*")
+    if not _lib.clingo_model_symbols_size(model._rep, show, size):
+        raise RuntimeError("clingo could not count the shown atoms of a model")
+    values = _ffi.new("clingo_symbol_t[]", size[0])
+    if not _lib.clingo_model_symbols(model._rep, show, values, size[0]):
+        raise RuntimeError("clingo could not read the shown atoms of a model")
+    return list(values)
 
 
 class _Reader:
