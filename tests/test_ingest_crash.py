@@ -116,3 +116,33 @@ def test_killed_ingest_leaves_previous_or_new_state(tmp_path: Path) -> None:
     run_ingest(ws, data, "people")
     assert state(data)[0] == 2
     assert kills_mid_run >= 1  # the kills really interrupted running batches
+
+
+def test_killed_first_ingest_leaves_nothing_or_everything(tmp_path: Path) -> None:
+    """The first batch of a source is bulk-loaded under a commit marker (staged write)."""
+    ws = write_workspace(tmp_path / "ws", people=people_csv(ROWS, 0))
+    (ws / "data" / "teams.csv").write_text("team_id,name,budget\nT1,A,1\nT2,B,2\n")
+    started = time.monotonic()
+    run_ingest(ws, tmp_path / "probe")
+    duration = time.monotonic() - started
+
+    kills_mid_run = 0
+    for i, fraction in enumerate((0.5, 0.75, 0.9, 0.97)):
+        data = tmp_path / f"var-{i}"
+        proc = subprocess.Popen(
+            ingest_cmd(ws, data),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=REPO,
+        )
+        time.sleep(duration * fraction)
+        if proc.poll() is None:
+            kills_mid_run += 1
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        if not (data / "kg").exists():
+            continue
+        assert state(data) in ((0, 0, 0), (1, ROWS * 4, ROWS * 4)), fraction
+        run_ingest(ws, data)  # and the next run completes it
+        assert state(data) == (1, ROWS * 4, ROWS * 4)
+    assert kills_mid_run >= 1

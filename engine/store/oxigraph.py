@@ -4,6 +4,25 @@ A batch is applied as ONE SPARQL update (``DELETE DATA …; INSERT DATA …``), 
 runs in a single transaction, or — when nothing is removed — as one transactional ``extend``.
 Either way a crash leaves the previous state or the new one, never half of a batch.
 
+Staged bulk writes. A transactional ``extend`` of a large batch costs several times
+Oxigraph's bulk loader (the transaction indexes every quad in memory before it commits; at
+1M quads ~3x the bulk load). So when a batch *adds* many triples to a named graph that is
+empty now (the first ingest of a source: its data and records graphs), those graphs are
+bulk-loaded (``bulk_extend``, not transactional) under a commit marker:
+
+1. one transaction writes, in the staging graph ``urn:warrant:graph:staging``, a marker per
+   bulk graph: ``<token> wr:stages <graph>`` (and whether the graph name existed);
+2. ``bulk_extend`` writes those graphs' quads;
+3. one transaction writes every other change of the batch (removals included, small graphs,
+   provenance) *and* ``<token> wr:committed true`` — this is the batch's commit point;
+4. the staging graph is removed.
+
+On every writable open (and before the next staged write) a marker without its commit quad
+means a crash between 1 and 3: the graphs it names were empty, so clearing them restores
+the previous state and loses nothing stored before. A marker with its commit quad means a
+crash in 4: only the markers are removed. A read-only open does not recover: it may see a
+half-loaded graph of a crashed batch until the next writable open.
+
 Blank nodes never reach this store: ``INSERT DATA`` would mint fresh ones on every write and
 ``DELETE DATA`` cannot name them, which would break idempotent re-ingest. Mapping produces
 IRIs only; RDF files and validation reports are skolemised before they get here.
@@ -12,6 +31,8 @@ IRIs only; RDF files and validation reports are skolemised before they get here.
 from __future__ import annotations
 
 import contextlib
+import itertools
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -26,6 +47,16 @@ from engine.store.base import (
     select_rows,
     single_count,
 )
+
+# A graph gets staged (bulk-loaded) only when the batch adds at least this many triples to
+# it: below that the transaction is cheap and the bulk loader's new files are not worth it.
+BULK_MIN_TRIPLES = 20_000
+STAGING_GRAPH = ox.NamedNode("urn:warrant:graph:staging")
+_TOKEN = ox.NamedNode("urn:warrant:staging:batch")
+_STAGES = ox.NamedNode("https://w3id.org/warrant/core#stages")
+_STAGES_NEW = ox.NamedNode("https://w3id.org/warrant/core#stagesNew")
+_COMMITTED = ox.NamedNode("https://w3id.org/warrant/core#committed")
+_TRUE = ox.Literal("true", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean"))
 
 _UPDATE_KEYWORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD")
 
@@ -68,6 +99,9 @@ class OxigraphStore:
                 f"cannot open the oxigraph store at `{path}`: {exc}; is another warrant "
                 "process (e.g. `warrant serve`) holding it?"
             ) from exc
+        self._write_lock = threading.Lock()
+        if not read_only:
+            self._recover()
 
     @property
     def raw(self) -> ox.Store:
@@ -75,31 +109,104 @@ class OxigraphStore:
         return self._store
 
     def apply(self, changes: Sequence[GraphChange]) -> None:
-        """Apply every change in one transaction."""
+        """Apply every change atomically: in one transaction, or staged (see the module doc)."""
         if not any(c.removed or c.added for c in changes):
             return
-        try:
-            if not any(c.removed for c in changes):
-                self._store.extend(
-                    ox.Quad(t.subject, t.predicate, t.object, c.graph)
-                    for c in changes
-                    for t in c.added
+        with self._write_lock:
+            try:
+                staged = self._stageable(changes)
+                if staged:
+                    self._apply_staged(changes, staged)
+                else:
+                    self._transaction(changes, ())
+            except (OSError, SyntaxError, ValueError) as exc:
+                raise StoreError(
+                    f"the store refused a batch and kept its previous state: {exc}"
+                ) from exc
+
+    def _transaction(self, changes: Sequence[GraphChange], extra: Sequence[ox.Quad]) -> None:
+        """``changes`` plus the ``extra`` quads (default graph names allowed) in one transaction."""
+        if not any(c.removed for c in changes):
+            self._store.extend(
+                itertools.chain(
+                    (
+                        ox.Quad(t.subject, t.predicate, t.object, c.graph)
+                        for c in changes
+                        for t in c.added
+                    ),
+                    extra,
                 )
-                return
-            ops: list[str] = []
-            for c in changes:
-                if c.removed:
-                    g = term_sparql(c.graph)
-                    ops.append(f"DELETE DATA {{ GRAPH {g} {{\n{_triples_block(c.removed)}\n}} }}")
-            for c in changes:
-                if c.added:
-                    g = term_sparql(c.graph)
-                    ops.append(f"INSERT DATA {{ GRAPH {g} {{\n{_triples_block(c.added)}\n}} }}")
-            self._store.update(" ;\n".join(ops))
-        except (OSError, SyntaxError, ValueError) as exc:
-            raise StoreError(
-                f"the store refused a batch and kept its previous state: {exc}"
-            ) from exc
+            )
+            return
+        ops: list[str] = []
+        for c in changes:
+            if c.removed:
+                g = term_sparql(c.graph)
+                ops.append(f"DELETE DATA {{ GRAPH {g} {{\n{_triples_block(c.removed)}\n}} }}")
+        for c in changes:
+            if c.added:
+                g = term_sparql(c.graph)
+                ops.append(f"INSERT DATA {{ GRAPH {g} {{\n{_triples_block(c.added)}\n}} }}")
+        for q in extra:
+            g = term_sparql(q.graph_name)  # type: ignore[arg-type]
+            ops.append(f"INSERT DATA {{ GRAPH {g} {{ {_triples_block([q.triple])} }} }}")
+        self._store.update(" ;\n".join(ops))
+
+    def _stageable(self, changes: Sequence[GraphChange]) -> list[GraphChange]:
+        """The changes that may be bulk-loaded: large, add-only, into a graph empty now."""
+        if self.path is None:
+            return []
+        return [
+            c
+            for c in changes
+            if not c.removed
+            and len(c.added) >= BULK_MIN_TRIPLES
+            and c.graph != STAGING_GRAPH
+            and next(iter(self._store.quads_for_pattern(None, None, None, c.graph)), None) is None
+        ]
+
+    def _apply_staged(self, changes: Sequence[GraphChange], staged: list[GraphChange]) -> None:
+        """Marker, bulk load, commit transaction, cleanup (module doc, steps 1-4)."""
+        self._recover()
+        markers = [
+            ox.Quad(
+                _TOKEN,
+                _STAGES if self._store.contains_named_graph(c.graph) else _STAGES_NEW,
+                c.graph,
+                STAGING_GRAPH,
+            )
+            for c in staged
+        ]
+        self._store.extend(markers)
+        try:
+            self._store.bulk_extend(
+                ox.Quad(t.subject, t.predicate, t.object, c.graph) for c in staged for t in c.added
+            )
+            rest = [c for c in changes if not any(c is s for s in staged)]
+            self._transaction(rest, [ox.Quad(_TOKEN, _COMMITTED, _TRUE, STAGING_GRAPH)])
+        except BaseException:
+            with contextlib.suppress(OSError):
+                self._recover()
+            raise
+        with contextlib.suppress(OSError):  # committed: a leftover marker is dropped on open
+            self._store.remove_graph(STAGING_GRAPH)
+
+    def _recover(self) -> None:
+        """Undo a staged write that crashed before its commit; drop the markers of one after."""
+        pending = list(self._store.quads_for_pattern(None, None, None, STAGING_GRAPH))
+        if not pending:
+            if self._store.contains_named_graph(STAGING_GRAPH):
+                self._store.remove_graph(STAGING_GRAPH)
+            return
+        committed = {q.subject for q in pending if q.predicate == _COMMITTED}
+        for q in pending:
+            if q.subject in committed or not isinstance(q.object, ox.NamedNode):
+                continue
+            if q.predicate == _STAGES:
+                self._store.clear_graph(q.object)
+            elif q.predicate == _STAGES_NEW:
+                self._store.remove_graph(q.object)
+        self._store.remove_graph(STAGING_GRAPH)
 
     def triples(self, graph: ox.NamedNode) -> Iterator[ox.Triple]:
         """Every triple of one named graph."""
@@ -122,7 +229,11 @@ class OxigraphStore:
     def graphs(self) -> list[ox.NamedNode]:
         """The named graphs present, sorted by IRI."""
         return sorted(
-            (g for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)),
+            (
+                g
+                for g in self._store.named_graphs()
+                if isinstance(g, ox.NamedNode) and g != STAGING_GRAPH
+            ),
             key=lambda g: g.value,
         )
 
