@@ -6,6 +6,8 @@ SHACL Core components), plus a table of splits: which constraints stay with pysh
 
 from __future__ import annotations
 
+import random
+
 import pyoxigraph as ox
 import pytest
 import rdflib
@@ -18,6 +20,7 @@ from engine.gate import validate_graph
 from engine.gate.evaluate import validate_triples
 from engine.gate.report import ValidationResult
 from engine.gate.shapes import ShapesSet, shapes_from_graph
+from engine.gate.sparql_fast import WHOLE_QUERY_MIN_FOCUS, groups_by_this
 from engine.gate.split import split_shapes
 from engine.terms import add_triples
 
@@ -282,3 +285,63 @@ ex:S a sh:NodeShape ; sh:targetClass ex:C ;
     fast = validate_triples(triples, shapes, focus=None, rdflib_graph=lambda: graph)
     assert facts(fast.results) == facts(validate_graph(graph, shapes).results)
     assert len(fast.results) == 1
+
+
+def many_subjects(seed: int, n: int) -> list[ox.Triple]:
+    """Enough focus nodes for the one-query SPARQL path: chains, cycles, literals, types."""
+    rng = random.Random(seed)
+    nodes = [ex(f"n{i}") for i in range(n)]
+    triples = [ox.Triple(ex("E"), SUBCLASS, ex("C"))]
+    for s in nodes:
+        for c in rng.sample(CLASSES, rng.randint(0, 2)):
+            triples.append(ox.Triple(s, RDF_TYPE, c))
+        for p in PREDICATES:
+            for _ in range(rng.randint(0, 2)):
+                o = rng.choice([*nodes, *OBJECTS[:8]])
+                triples.append(ox.Triple(s, p, o))
+    return list(dict.fromkeys(triples))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sparql_on_many_focus_nodes_matches_pyshacl(seed: int) -> None:
+    """Above ``WHOLE_QUERY_MIN_FOCUS`` a plain query runs once for all focus nodes."""
+    shape_set = load(MIXED)
+    triples = many_subjects(seed, WHOLE_QUERY_MIN_FOCUS * 3)
+    graph = graph_of(triples)
+    fresh_blank_names()
+    fast = validate_triples(triples, shape_set, focus=None, rdflib_graph=lambda: graph)
+    fresh_blank_names()
+    slow = validate_graph(graph, shape_set)
+    assert facts(fast.results) == facts(slow.results)
+    assert any(str(r.source_shape) == EX + "Chain" for r in fast.results)
+    focus = [ex(f"n{i}") for i in range(0, WHOLE_QUERY_MIN_FOCUS * 3, 2)]
+    fresh_blank_names()
+    fast_f = validate_triples(triples, shape_set, focus=focus, rdflib_graph=lambda: graph)
+    fresh_blank_names()
+    slow_f = validate_graph(
+        graph, shape_set, focus_nodes=[rdflib.URIRef(n.value) for n in focus]
+    )
+    assert facts(fast_f.results) == facts(slow_f.results)
+
+
+@pytest.mark.parametrize(
+    ("where", "whole"),
+    [
+        ("$this ex:p ?value . ?value ex:p* $this", True),
+        ("$this ex:p ?value FILTER NOT EXISTS { ?value a ex:C } FILTER(isIRI(?value))", True),
+        ("$this ex:p ?value . { ?value ex:q ?x }", True),
+        ("?value ex:p ?x FILTER(?x = $this)", False),  # $this bound by no triple
+        ("$this ex:p ?value . { ?value ex:q ?x FILTER(?x = $this) }", False),  # nested filter
+        ("$this ex:p ?value OPTIONAL { ?value ex:q ?x }", False),
+        ("$this ex:p ?value MINUS { $this ex:q ?value }", False),
+        ("{ $this ex:p ?value } UNION { $this ex:q ?value }", False),
+        ("$this ex:p ?value BIND(1 AS ?x)", False),
+        ("{ SELECT $this ?value WHERE { $this ex:p ?value } }", False),
+        ("GRAPH ?g { $this ex:p ?value }", False),
+    ],
+)
+def test_which_sparql_runs_once_for_all_focus_nodes(where: str, whole: bool) -> None:
+    text = f"PREFIX ex: <{EX}>\nSELECT $this ?value WHERE {{ {where} }}"
+    assert groups_by_this(text) is whole
+    assert groups_by_this(text + " LIMIT 5") is False
+    assert groups_by_this(text.replace("SELECT $this ?value", "SELECT ?value")) is False
