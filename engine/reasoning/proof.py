@@ -19,6 +19,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, is_dataclass
+from itertools import pairwise
 from typing import Annotated, Any, Literal
 
 import clingo
@@ -258,12 +259,14 @@ def build_proofs(
     subproofs every model of the grounding shares.
     """
     inputs = frozenset(inputs)
-    roots = sorted(set(roots))
+    roots = _sorted_unique(roots)
     indexes = [i for i in (static, InstanceIndex(program, fired, memo=memo)) if i is not None]
     fact_nodes: FactNodes = (
         fact_memo.nodes(origin) if fact_memo is not None and origin is not None else {}
     )
-    draw = _Drawing(inputs, facts, origin, label_of, fact_nodes)
+    draw = _Drawing(
+        inputs, facts, origin, label_of, fact_nodes, {} if settled is None else settled.texts
+    )
 
     def given(atom: clingo.Symbol) -> bool:
         return atom in facts or atom in inputs
@@ -301,10 +304,11 @@ def _settle(
     walk, levels and supports as a whole proof would give them) and keep them in ``shared``."""
     if not atoms:
         return
-    usable = _relevant(sorted(atoms), [static], given)
+    roots = _sorted_unique(atoms)
+    usable = _relevant(roots, [static], given)
     support, levels = _supports(usable, given, {})
     ids: dict[clingo.Symbol, str] = {}
-    order = _needed(sorted(atoms), support, usable)
+    order = _needed(roots, support, usable)
     draw.nodes(order, support, usable, None, ids, shared.nodes)
     for atom in order:
         if atom in support:
@@ -322,9 +326,17 @@ class _Drawing:
         origin: Resolver | None,
         label_of: LabelOf | None,
         fact_nodes: FactNodes,
+        texts: dict[int, str],
     ) -> None:
         self.inputs, self.facts, self.origin, self.label_of = inputs, facts, origin, label_of
-        self.fact_nodes = fact_nodes
+        self.fact_nodes, self.texts = fact_nodes, texts
+
+    def text(self, atom: clingo.Symbol) -> str:
+        """``str(atom)`` (a cffi call), kept per grounding by symbol value."""
+        found = self.texts.get(atom._rep)
+        if found is None:
+            found = self.texts[atom._rep] = str(atom)
+        return found
 
     def graph(
         self,
@@ -338,7 +350,7 @@ class _Drawing:
         ids: dict[clingo.Symbol, str] = {}
         nodes: dict[str, FactNode | RuleNode] = {}
         self.nodes(order, support, usable, shared, ids, nodes)
-        root_ids = {str(r): ids[r] for r in roots if r in ids}
+        root_ids = {self.text(r): ids[r] for r in roots if r in ids}
         return ProofGraph(roots=dict(sorted(root_ids.items())), nodes=dict(sorted(nodes.items())))
 
     def nodes(
@@ -380,6 +392,16 @@ class _Drawing:
             nid = _hash("fact", content)
             known = self.fact_nodes[(atom, source)] = FactNode(id=nid, **content)
         return known
+
+
+def _sorted_unique(atoms: Iterable[clingo.Symbol]) -> list[clingo.Symbol]:
+    """``sorted(set(atoms))`` in clingo's order; each comparison and hash is a cffi call, and
+    the roots a plan passes (its shown atoms) are already sorted and distinct: check that with
+    one comparison per neighbour pair, keyed by symbol value, and sort only when not."""
+    distinct = list({a._rep: a for a in atoms}.values())
+    if all(a < b for a, b in pairwise(distinct)):
+        return distinct
+    return sorted(distinct)
 
 
 def _relevant(
@@ -536,7 +558,7 @@ def _needed(
     """Atoms reachable from the roots, children before parents (post-order, no recursion)."""
     order: list[clingo.Symbol] = []
     done: set[clingo.Symbol] = set()
-    for root in sorted(set(roots)):
+    for root in roots:  # sorted and unique (``_sorted_unique``)
         stack: list[tuple[clingo.Symbol, bool]] = [(root, False)]
         while stack:
             atom, expanded = stack.pop()

@@ -35,8 +35,13 @@ class SettledProofs:
     ids: dict[clingo.Symbol, str] = field(default_factory=dict)
     nodes: dict[str, Any] = field(default_factory=dict)
 
-    def subproof(self, nid: str) -> dict[str, Any]:
-        """The nodes below (and including) ``nid``."""
+    below: dict[str, tuple[tuple[str, Any], ...]] = field(default_factory=dict)
+
+    def subproof(self, nid: str) -> tuple[tuple[str, Any], ...]:
+        """The nodes below (and including) ``nid``, collected once per node."""
+        found = self.below.get(nid)
+        if found is not None:
+            return found
         out: dict[str, Any] = {}
         stack = [nid]
         while stack:
@@ -44,8 +49,10 @@ class SettledProofs:
             if current in out:
                 continue
             node = out[current] = self.nodes[current]
-            stack.extend(getattr(node, "children", ()))
-        return out
+            if node.kind == "rule":
+                stack.extend(node.children)
+        found = self.below[nid] = tuple(out.items())
+        return found
 
 
 class Settled:
@@ -59,6 +66,7 @@ class Settled:
         self._dynamic = frozenset(dynamic)
         self._closed: dict[clingo.Symbol, bool] = {}
         self._proofs: list[tuple[object, object, SettledProofs]] = []
+        self.texts: dict[int, str] = {}  # atom texts by clingo symbol value
         self.lock = threading.Lock()
 
     def proofs(self, origin: object, label_of: object) -> SettledProofs:
