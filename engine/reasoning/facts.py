@@ -69,6 +69,12 @@ class FactSet:
         """The atoms as a set, for membership tests."""
         return frozenset(self.atoms)
 
+    @cached_property
+    def values(self) -> frozenset[int]:
+        """The atoms' clingo symbol values (clingo interns symbols: equal atoms, equal
+        values), for membership tests without a cffi hash per test."""
+        return frozenset(a._rep for a in self.atoms)
+
     def text(self, signatures: frozenset[tuple[str, int]] | None = None) -> str:
         """The facts as program text (one ``atom.`` a line), optionally only these predicates."""
         atoms = (

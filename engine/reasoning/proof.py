@@ -18,6 +18,7 @@ import threading
 import weakref
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import asdict, dataclass, field, is_dataclass
 from itertools import pairwise
 from typing import Annotated, Any, Literal
@@ -249,6 +250,7 @@ def build_proofs(
     memo: ParsedInstances | None = None,
     fact_memo: FactMemo | None = None,
     settled: Settled | None = None,
+    fact_values: AbstractSet[int] | None = None,
 ) -> ProofGraph:
     """The proof DAG of ``roots`` from the fired instances of one answer set.
 
@@ -256,7 +258,8 @@ def build_proofs(
     model of the grounding. Only instances reachable backwards from the roots are considered.
     ``memo`` (one per grounding) caches parsed fired atoms across requests, ``fact_memo`` the
     fact nodes built with the same ``origin`` resolver, ``settled`` (with ``static``) the
-    subproofs every model of the grounding shares.
+    subproofs every model of the grounding shares; ``fact_values`` (optional) are the facts'
+    clingo symbol values, for membership tests without a cffi hash per atom.
     """
     inputs = frozenset(inputs)
     roots = _sorted_unique(roots)
@@ -268,8 +271,16 @@ def build_proofs(
         inputs, facts, origin, label_of, fact_nodes, {} if settled is None else settled.texts
     )
 
-    def given(atom: clingo.Symbol) -> bool:
-        return atom in facts or atom in inputs
+    if fact_values is None:
+
+        def given(atom: clingo.Symbol) -> bool:
+            return atom in facts or atom in inputs
+
+    else:
+        values = frozenset(fact_values) | {a._rep for a in inputs}
+
+        def given(atom: clingo.Symbol) -> bool:
+            return atom._rep in values
 
     if settled is None or static is None:
         usable = _relevant(roots, indexes, given)
@@ -412,7 +423,7 @@ def _relevant(
     """Instances whose heads the roots depend on, in a deterministic (breadth-first) order
     (``given`` atoms are not expanded)."""
     out: list[_Instance] = []
-    seen: set[clingo.Symbol] = set(roots)
+    seen = {r._rep for r in roots}  # clingo symbol values: no cffi hash per atom
     queue = deque(roots)
     while queue:
         atom = queue.popleft()
@@ -422,8 +433,8 @@ def _relevant(
             for inst in index.by_head.get(atom, ()):
                 out.append(inst)
                 for child in inst.positive:
-                    if child not in seen:
-                        seen.add(child)
+                    if child._rep not in seen:
+                        seen.add(child._rep)
                         queue.append(child)
     return out
 
@@ -557,22 +568,24 @@ def _needed(
 ) -> list[clingo.Symbol]:
     """Atoms reachable from the roots, children before parents (post-order, no recursion)."""
     order: list[clingo.Symbol] = []
-    done: set[clingo.Symbol] = set()
+    done: set[int] = set()  # clingo symbol values
     for root in roots:  # sorted and unique (``_sorted_unique``)
         stack: list[tuple[clingo.Symbol, bool]] = [(root, False)]
         while stack:
             atom, expanded = stack.pop()
             if expanded:
-                if atom not in done:
-                    done.add(atom)
+                if atom._rep not in done:
+                    done.add(atom._rep)
                     order.append(atom)
                 continue
-            if atom in done:
+            if atom._rep in done:
                 continue
             stack.append((atom, True))
             k = support.get(atom)
             if k is not None:
-                stack.extend((c, False) for c in reversed(instances[k].positive) if c not in done)
+                stack.extend(
+                    (c, False) for c in reversed(instances[k].positive) if c._rep not in done
+                )
     return order
 
 

@@ -152,6 +152,7 @@ class Reasoner:
             memo=None if answer.trace is None else answer.trace.parsed,
             fact_memo=None if answer.trace is None else answer.trace.fact_nodes,
             settled=None if answer.trace is None else answer.trace.settled(),
+            fact_values=facts.values,
             roots=roots,
             origin=origin,
             label_of=label_of,

@@ -64,7 +64,7 @@ class Settled:
 
     def __init__(self, dynamic: Collection[Signature]) -> None:
         self._dynamic = frozenset(dynamic)
-        self._closed: dict[clingo.Symbol, bool] = {}
+        self._closed: dict[int, bool] = {}
         self._proofs: list[tuple[object, object, SettledProofs]] = []
         self.texts: dict[int, str] = {}  # atom texts by clingo symbol value
         self.lock = threading.Lock()
@@ -91,30 +91,32 @@ class Settled:
         cycle through static instances) counts as unsettled, which is never wrong: that part
         of the proof is then built per request, as before.
         """
-        known = self._closed.get(atom)
+        closed = self._closed  # by clingo symbol value: no cffi hash per atom
+        known = closed.get(atom._rep)
         if known is not None:
             return known
-        pending: set[clingo.Symbol] = set()
+        pending: set[int] = set()
         stack: list[tuple[clingo.Symbol, bool]] = [(atom, False)]
         while stack:
             current, expanded = stack.pop()
-            if current in self._closed:
+            value = current._rep
+            if value in closed:
                 continue
             if given(current):
-                self._closed[current] = True
+                closed[value] = True
                 continue
             instances = by_head.get(current, ())
             children = [c for inst in instances for c in inst.positive]
             if not expanded:
                 signature = (current.name, len(current.arguments))
-                if current in pending or signature in self._dynamic or not instances:
-                    self._closed[current] = False
-                    pending.discard(current)
+                if value in pending or signature in self._dynamic or not instances:
+                    closed[value] = False
+                    pending.discard(value)
                     continue
-                pending.add(current)
+                pending.add(value)
                 stack.append((current, True))
-                stack.extend((c, False) for c in children if c not in self._closed)
+                stack.extend((c, False) for c in children if c._rep not in closed)
                 continue
-            pending.discard(current)
-            self._closed[current] = all(self._closed.get(c, False) for c in children)
-        return self._closed[atom]
+            pending.discard(value)
+            closed[value] = all(closed.get(c._rep, False) for c in children)
+        return closed[atom._rep]
