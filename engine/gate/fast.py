@@ -20,10 +20,18 @@ from typing import Any
 
 import pyoxigraph as ox
 import rdflib
-from pyshacl.constraints.core.value_constraints import ClassConstraintComponent
+from pyshacl.constraints.core.cardinality_constraints import (
+    MaxCountConstraintComponent,
+    MinCountConstraintComponent,
+)
+from pyshacl.constraints.core.value_constraints import (
+    ClassConstraintComponent,
+    DatatypeConstraintComponent,
+    NodeKindConstraintComponent,
+)
 from pyshacl.pytypes import SHACLExecutor
 from pyshacl.validator import Validator
-from rdflib.namespace import RDFS
+from rdflib.namespace import RDF, RDFS, SH, XSD
 
 from engine.gate.context import RDF_TYPE
 from engine.gate.sparql_fast import as_stored, data_store, run_sparql
@@ -31,6 +39,16 @@ from engine.gate.split import FastShape, SplitShapes, Targets
 from engine.terms import RdfTerm, to_oxigraph, to_rdflib
 
 _SUBCLASS = ox.NamedNode(str(RDFS.subClassOf))
+_XSD_STRING = ox.NamedNode(str(XSD.string))
+# sh:nodeKind → the pyoxigraph term types that conform (SHACL 4.1.3).
+_KINDS: dict[Any, tuple[type, ...]] = {
+    SH.IRI: (ox.NamedNode,),
+    SH.BlankNode: (ox.BlankNode,),
+    SH.Literal: (ox.Literal,),
+    SH.BlankNodeOrIRI: (ox.BlankNode, ox.NamedNode),
+    SH.BlankNodeOrLiteral: (ox.BlankNode, ox.Literal),
+    SH.IRIOrLiteral: (ox.NamedNode, ox.Literal),
+}
 OxNode = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 # One pyshacl result: (text description, result node, report triples).
 RawResult = tuple[str, Any, list[tuple[Any, Any, Any]]]
@@ -232,10 +250,56 @@ def _components(
         if isinstance(component, ClassConstraintComponent):
             yield from _class(component, values, index, terms, describe)
             continue
-        if converted is None:
-            converted = {terms(f): {terms(v) for v in vs} for f, vs in values.items()}
-        _conforms, reports = component.evaluate(executor, describe, converted, [])
+        suspects = _suspects(component, values)
+        if suspects is None:
+            if converted is None:
+                converted = {terms(f): {terms(v) for v in vs} for f, vs in values.items()}
+            given = converted
+        elif not suspects:
+            continue
+        else:
+            given = {terms(f): {terms(v) for v in vs} for f, vs in suspects.items()}
+        _conforms, reports = component.evaluate(executor, describe, given, [])
         yield from reports
+
+
+def _suspects(
+    component: Any, values: dict[OxNode, set[OxNode]]
+) -> dict[OxNode, set[OxNode]] | None:
+    """The focus nodes this component may report, decided on pyoxigraph terms; None: all.
+
+    Only for components whose verdict on a focus node reads nothing but its own value nodes
+    and that pyshacl decides exactly as here (cardinality, node kind, ``xsd:string`` /
+    ``rdf:langString`` datatype): every other focus node is certain to conform, so handing
+    pyshacl only the suspects gives the same results without converting every value to
+    rdflib. Triple terms stay suspects (their conversion raises, as it did before).
+    """
+    if isinstance(component, MinCountConstraintComponent):
+        low = int(component.min_count.value)
+        return {f: vs for f, vs in values.items() if len(vs) < low}
+    if isinstance(component, MaxCountConstraintComponent):
+        high = int(component.max_count.value)
+        return {f: vs for f, vs in values.items() if len(vs) > high}
+    if isinstance(component, NodeKindConstraintComponent):
+        kinds = _KINDS.get(component.nodekind_rule)
+        if kinds is None:
+            return None
+        return {f: vs for f, vs in values.items() if any(not isinstance(v, kinds) for v in vs)}
+    if isinstance(component, DatatypeConstraintComponent):
+        rule = component.datatype_rule
+        if rule == XSD.string:
+            return {f: vs for f, vs in values.items() if not all(_is_string(v) for v in vs)}
+        if rule == RDF.langString:
+            return {f: vs for f, vs in values.items() if not all(_is_lang(v) for v in vs)}
+    return None
+
+
+def _is_string(v: OxNode) -> bool:
+    return isinstance(v, ox.Literal) and v.language is None and v.datatype == _XSD_STRING
+
+
+def _is_lang(v: OxNode) -> bool:
+    return isinstance(v, ox.Literal) and v.language is not None
 
 
 def _class(
