@@ -12,7 +12,9 @@ import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache, cached_property
 from typing import Literal, Protocol
+from urllib.parse import quote
 
 ReferenceFormulation = Literal["csv", "jsonpath", "sql", "cypher", "sparql", "rdf"]
 
@@ -61,16 +63,17 @@ class RecordLocator:
         ident = f"{self.key}" if self.key is not None else f"row={self.row}"
         return f"{self.container}#{ident}"
 
-    @property
+    @cached_property
     def iri(self) -> str:
-        """A stable IRI naming this record in the provenance graph."""
-        from urllib.parse import quote
-
+        """A stable IRI naming this record in the provenance graph (computed once a locator)."""
         ident = self.key if self.key is not None else f"row={self.row}"
-        return (
-            f"urn:warrant:record:{quote(self.source, safe='')}:"
-            f"{quote(self.container, safe='')}:{quote(ident, safe='=&')}"
-        )
+        return f"{_record_prefix(self.source, self.container)}{quote(ident, safe='=&')}"
+
+
+@cache
+def _record_prefix(source: str, container: str) -> str:
+    """``urn:warrant:record:<source>:<container>:``, quoted once per source and container."""
+    return f"urn:warrant:record:{quote(source, safe='')}:{quote(container, safe='')}:"
 
 
 @dataclass(frozen=True)

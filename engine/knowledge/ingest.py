@@ -273,8 +273,10 @@ class Ingestor:
             gen = ox.NamedNode(old.batch) if unchanged and old and old.batch else this_batch
             new_record_triples.update(record_triples(rec.locator, rec.triples, gen))
 
-        added = sorted(new_data - old_data, key=str)
-        removed = sorted(old_data - new_data, key=str)
+        # Store order is not insertion order: the deltas go unsorted (sorting 1M triples by
+        # their text took 25 s of a 1M ingest).
+        added = list(new_data - old_data)
+        removed = list(old_data - new_data)
         qgraph = quarantine_graph(name)
         old_q = set(self.store.triples(qgraph))
         new_q = set(quarantine_triples(name, result.quarantined, batch=this_batch))
@@ -305,8 +307,8 @@ class Ingestor:
                 GraphChange(graph, removed=removed, added=added),
                 GraphChange(
                     rgraph,
-                    removed=sorted(old_record_triples - new_record_triples, key=str),
-                    added=sorted(new_record_triples - old_record_triples, key=str),
+                    removed=list(old_record_triples - new_record_triples),
+                    added=list(new_record_triples - old_record_triples),
                 ),
                 GraphChange(
                     qgraph,

@@ -17,9 +17,10 @@ Two kinds of statements, both plain RDF so SPARQL can answer "where did this fac
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import pyoxigraph as ox
 
@@ -37,6 +38,17 @@ from engine.vocab import (
 
 PRODUCED = wr("produced")
 GENERATED_BY = prov("wasGeneratedBy")
+_SOURCE_RECORD = wr("SourceRecord")
+_FROM_SOURCE = wr("fromSource")
+_CONTAINER = wr("container")
+_KEY = wr("key")
+_ROW = wr("row")
+
+
+@lru_cache(maxsize=256)
+def _cached_literal(value: str) -> ox.Literal:
+    """Source names and containers repeat on every record of a batch: one literal each."""
+    return literal(value)
 
 
 @dataclass(frozen=True)
@@ -101,28 +113,31 @@ def record_node(locator: RecordLocator) -> ox.NamedNode:
 
 def record_description(locator: RecordLocator) -> list[ox.Triple]:
     """What identifies a record: its source, container and row or key (no batch, no triples)."""
-    r = record_node(locator)
+    return _description(record_node(locator), locator)
+
+
+def _description(r: ox.NamedNode, locator: RecordLocator) -> list[ox.Triple]:
     out = [
-        ox.Triple(r, RDF_TYPE, wr("SourceRecord")),
-        ox.Triple(r, wr("fromSource"), literal(locator.source)),
-        ox.Triple(r, wr("container"), literal(locator.container)),
+        ox.Triple(r, RDF_TYPE, _SOURCE_RECORD),
+        ox.Triple(r, _FROM_SOURCE, _cached_literal(locator.source)),
+        ox.Triple(r, _CONTAINER, _cached_literal(locator.container)),
     ]
     if locator.key is not None:
-        out.append(ox.Triple(r, wr("key"), literal(locator.key)))
+        out.append(ox.Triple(r, _KEY, literal(locator.key)))
     if locator.row is not None:
-        out.append(ox.Triple(r, wr("row"), literal(locator.row)))
+        out.append(ox.Triple(r, _ROW, literal(locator.row)))
     return out
 
 
 def record_triples(
     locator: RecordLocator, produced: tuple[ox.Triple, ...], batch: ox.NamedNode
-) -> Iterator[ox.Triple]:
+) -> list[ox.Triple]:
     """The record node, the batch that generated it, and one ``wr:produced`` per triple."""
     r = record_node(locator)
-    yield from record_description(locator)
-    yield ox.Triple(r, GENERATED_BY, batch)
-    for t in produced:
-        yield ox.Triple(r, PRODUCED, t)
+    out = _description(r, locator)
+    out.append(ox.Triple(r, GENERATED_BY, batch))
+    out += [ox.Triple(r, PRODUCED, t) for t in produced]
+    return out
 
 
 @dataclass(frozen=True)
