@@ -19,6 +19,7 @@ from rdflib.namespace import SH
 from engine.gate import validate_graph
 from engine.gate.evaluate import validate_triples
 from engine.gate.report import ValidationResult
+from engine.gate.residue import needed, read_predicates
 from engine.gate.shapes import ShapesSet, shapes_from_graph
 from engine.gate.sparql_fast import WHOLE_QUERY_MIN_FOCUS, groups_by_this
 from engine.gate.split import split_shapes
@@ -345,3 +346,25 @@ def test_which_sparql_runs_once_for_all_focus_nodes(where: str, whole: bool) -> 
     assert groups_by_this(text) is whole
     assert groups_by_this(text + " LIMIT 5") is False
     assert groups_by_this(text.replace("SELECT $this ?value", "SELECT ?value")) is False
+
+
+@pytest.mark.parametrize(
+    ("shape", "bounded"),
+    [
+        ("sh:property [ sh:path [ sh:inversePath ex:p0 ] ; sh:minCount 1 ]", True),
+        ("sh:property [ sh:path ex:p1 ; sh:node ex:Inner ]", True),
+        ("sh:closed true ; sh:property [ sh:path ex:p0 ]", False),  # reads every predicate
+        ('sh:sparql [ sh:select "SELECT $this WHERE { $this ?p ?o }" ]', False),
+    ],
+)
+def test_residue_reads_only_the_predicates_its_shapes_name(shape: str, bounded: bool) -> None:
+    graph = rdflib.Graph(bind_namespaces="none")
+    graph.parse(data=PREFIXES + f"ex:S a sh:NodeShape ; sh:targetClass ex:C ; {shape} .",
+                format="turtle")
+    found = read_predicates(graph)
+    assert (found is not None) is bounded
+    if found is not None:
+        assert RDF_TYPE in found and SUBCLASS in found and ex("p2") not in found
+        kept = list(needed([ox.Triple(ex("s"), ex("p2"), ex("o")),
+                            ox.Triple(ex("s"), RDF_TYPE, ex("C"))], found))
+        assert kept == [ox.Triple(ex("s"), RDF_TYPE, ex("C"))]

@@ -18,6 +18,7 @@ from rdflib.term import Literal, Node
 
 from engine.gate.fast import DataIndex, OxNode, evaluate_fast, report_of
 from engine.gate.report import ValidationOutcome, parse_report
+from engine.gate.residue import graph_of, needed, read_predicates
 from engine.gate.shapes import ShapesSet
 from engine.gate.split import split_shapes
 from engine.gate.validate import run_pyshacl
@@ -34,7 +35,8 @@ def validate_triples(
     """Validate the data graph ``triples``; report only ``focus`` nodes when given.
 
     ``rdflib_graph`` builds the same data as an rdflib graph (normalised, see
-    ``engine.terms``); it is called only when shapes are left for pyshacl.
+    ``engine.terms``); it is called only when shapes are left for pyshacl that may read any
+    predicate (else pyshacl gets only the triples they can read: ``engine.gate.residue``).
 
     Example::
 
@@ -53,7 +55,9 @@ def validate_triples(
     focus_terms: list[Node] | None = None
     if focus is not None:
         focus_terms = [to_rdflib(n) for n in focus if not isinstance(n, ox.Triple)]
-    rest = run_pyshacl(rdflib_graph(), residual, focus_nodes=focus_terms)
+    keep = read_predicates(residual.graph)
+    data = rdflib_graph() if keep is None else graph_of(list(needed(triples, keep)))
+    rest = run_pyshacl(data, residual, focus_nodes=focus_terms)
     if not rest.results:
         return ValidationOutcome(conforms=not raw, report=report, results=parse_report(report))
     merged = _merge(report, rest.report)
