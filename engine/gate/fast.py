@@ -24,6 +24,7 @@ from pyshacl.constraints.core.cardinality_constraints import (
     MaxCountConstraintComponent,
     MinCountConstraintComponent,
 )
+from pyshacl.constraints.core.string_based_constraints import PatternConstraintComponent
 from pyshacl.constraints.core.value_constraints import (
     ClassConstraintComponent,
     DatatypeConstraintComponent,
@@ -269,10 +270,11 @@ def _suspects(
     """The focus nodes this component may report, decided on pyoxigraph terms; None: all.
 
     Only for components whose verdict on a focus node reads nothing but its own value nodes
-    and that pyshacl decides exactly as here (cardinality, node kind, ``xsd:string`` /
-    ``rdf:langString`` datatype): every other focus node is certain to conform, so handing
-    pyshacl only the suspects gives the same results without converting every value to
-    rdflib. Triple terms stay suspects (their conversion raises, as it did before).
+    and that pyshacl decides exactly as here (cardinality, node kind, ``sh:pattern`` on the
+    lexical form, ``xsd:string`` / ``rdf:langString`` datatype): every other focus node is
+    certain to conform, so handing pyshacl only the suspects gives the same results without
+    converting every value to rdflib. Triple terms stay suspects (their conversion raises,
+    as it did before).
     """
     if isinstance(component, MinCountConstraintComponent):
         low = int(component.min_count.value)
@@ -285,6 +287,13 @@ def _suspects(
         if kinds is None:
             return None
         return {f: vs for f, vs in values.items() if any(not isinstance(v, kinds) for v in vs)}
+    if isinstance(component, PatternConstraintComponent):
+        matchers = [component.compiled_cache[r] for r in component.string_rules]
+        return {
+            f: vs
+            for f, vs in values.items()
+            if not all(_matches(v, matchers) for v in vs)
+        }
     if isinstance(component, DatatypeConstraintComponent):
         rule = component.datatype_rule
         if rule == XSD.string:
@@ -292,6 +301,13 @@ def _suspects(
         if rule == RDF.langString:
             return {f: vs for f, vs in values.items() if not all(_is_lang(v) for v in vs)}
     return None
+
+
+def _matches(v: OxNode, matchers: list[Any]) -> bool:
+    """pyshacl's ``sh:pattern`` test: an IRI's or literal's text (a blank node never matches)."""
+    if not isinstance(v, ox.NamedNode | ox.Literal):
+        return False
+    return all(m.search(v.value) for m in matchers)
 
 
 def _is_string(v: OxNode) -> bool:
