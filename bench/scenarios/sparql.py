@@ -2,10 +2,12 @@
 
 Warrant answers through its store API (``OxigraphStore.select``) and through ``/sparql`` over
 HTTP (``warrant serve`` in a child process over a copy of the same store, JSON results, an API
-key). The baselines are
-pyoxigraph's own ``Store.query`` on the same store files (every value of every row touched),
-and rdflib's in-memory store holding the same data triples (in a child process with a time
-limit: rdflib has no cost-based join order).
+key). The baselines are pyoxigraph's own ``Store.query`` on the same store files: for the store
+API every value of every row touched; for HTTP the same results written as JSON by
+pyoxigraph's serializer (what the endpoint sends, without the API and the transport) from a
+copy of the store opened read-write, as the server opens its own; and
+rdflib's in-memory store holding the same data triples (in a child process with a time limit:
+rdflib has no cost-based join order).
 """
 
 from __future__ import annotations
@@ -19,7 +21,14 @@ import httpx
 import pyoxigraph as ox
 
 from bench.measure import Figure, time_runs
-from bench.prepare import API_KEY, ScenarioContext, ensure_reference, export_ntriples, served_api
+from bench.prepare import (
+    API_KEY,
+    ScenarioContext,
+    copy_reference,
+    ensure_reference,
+    export_ntriples,
+    served_api,
+)
 from engine.store.oxigraph import OxigraphStore
 
 PREFIXES = """PREFIX vr: <https://w3id.org/warrant/vendor-risk#>
@@ -99,6 +108,9 @@ def run(ctx: ScenarioContext) -> list[Figure]:
     rdflib_times = _rdflib_times(nt, list(QUERIES.values())) if with_rdflib else []
     client = httpx.Client(timeout=300.0, headers={"X-API-Key": API_KEY,
                                                   "Accept": "application/sparql-results+json"})
+    # The server opens its copy read-write; pyoxigraph answers up to 2x slower from a store
+    # opened read-only (measured at 100k), so the HTTP baseline opens a copy the same way.
+    opened_as_served = ox.Store(str(copy_reference(ctx, "sparql-baseline")))
     with served_api(ctx, "api-sparql") as base:
         for i, (name, q) in enumerate(QUERIES.items()):
             rows = len(list(store.select(q)))
@@ -108,6 +120,11 @@ def run(ctx: ScenarioContext) -> list[Figure]:
                 assert isinstance(res, ox.QuerySolutions)
                 for row in res:
                     tuple(row)
+
+            def bare_json(q: str = q) -> None:
+                res = opened_as_served.query(q, use_default_graph_as_union=True)
+                assert isinstance(res, ox.QuerySolutions)
+                res.serialize(format=ox.QueryResultsFormat.JSON)
 
             def api(q: str = q) -> None:
                 list(store.select(q))
@@ -119,9 +136,10 @@ def run(ctx: ScenarioContext) -> list[Figure]:
 
             t_bare = time_runs(bare, runs=runs, warmup=1)
             t_api = time_runs(api, runs=runs, warmup=1)
+            t_json = time_runs(bare_json, runs=runs, warmup=1)
             t_http = time_runs(http, runs=runs, warmup=1)
             ratio = t_api.median / t_bare.median
-            overhead = t_http.p50_ms - t_api.p50_ms
+            overhead = t_http.p50_ms - t_json.p50_ms
             figures.append(Figure(
                 name=f"Q{i + 1} {name}: store API", unit="ms", warrant=t_api.p50_ms,
                 baseline=t_bare.p50_ms, baseline_name="pyoxigraph Store.query, same store",
@@ -129,9 +147,12 @@ def run(ctx: ScenarioContext) -> list[Figure]:
             ))
             figures.append(Figure(
                 name=f"Q{i + 1} {name}: /sparql over HTTP", unit="ms", warrant=t_http.p50_ms,
-                baseline=t_api.p50_ms, baseline_name="the same query through the store API",
+                baseline=t_json.p50_ms,
+                baseline_name="pyoxigraph Store.query + serialize(JSON) in process, on a copy "
+                "of the store opened as the server opens it",
                 target="HTTP overhead < 5 ms at p50", met=overhead < HTTP_OVERHEAD_TARGET_MS,
-                note=f"overhead {overhead:.1f} ms (JSON results, {rows:,} rows)",
+                note=f"overhead {overhead:.1f} ms (JSON results, {rows:,} rows; "
+                f"store API {t_api.p50_ms:.1f} ms)",
             ))
             if with_rdflib:
                 rt = rdflib_times[i]
