@@ -9,8 +9,8 @@ the hash-chained audit entry, the decision triples written to the store, the acc
 Two figures each: the median latency of requests sent one after another on a warm server, and
 the sustained rate of :data:`CLIENTS` concurrent clients (one asyncio loop of httpx clients)
 for a fixed time. The baseline is the same work through ``DecisionPlane.decide`` /
-``DecisionPlane.plan`` in this process on a warm engine: the bare engine, without the API,
-the plan store, the audit log or the store write.
+``DecisionPlane.plan`` in this process on a warm engine over another copy of the store: the
+bare engine, without the API, the plan store, the audit log or the store write.
 
 One server process, as a deployment runs it: ``warrant serve`` has no ``--workers`` option,
 and it could not use one — the embedded Oxigraph store is opened read-write by one process
@@ -30,7 +30,7 @@ import httpx
 import pyoxigraph as ox
 
 from bench.measure import Figure, Timing, time_each
-from bench.prepare import API_KEY, ScenarioContext, ensure_reference, served_api, utc_now
+from bench.prepare import API_KEY, ScenarioContext, copy_reference, served_api, utc_now
 from engine.binding.prefixes import PrefixMap
 from engine.planning import DecisionPlane
 from engine.store.oxigraph import OxigraphStore
@@ -181,8 +181,8 @@ class Durations:
 
 def run(ctx: ScenarioContext) -> list[Figure]:
     """Decisions and vendor-scoped plans over HTTP vs the warm in-process engine."""
-    ensure_reference(ctx)
-    store = OxigraphStore(ctx.store_path, read_only=True)
+    # A read-write copy, as the server opens its own (read-only stores answer slower).
+    store = OxigraphStore(copy_reference(ctx, "served-baseline"))
     plane = DecisionPlane(ctx.workspace(), store, clock=utc_now)
     plan_actions = [a.action for a in plane.plan(GOAL).plan.actions]
     if not plan_actions:
