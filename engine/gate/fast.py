@@ -288,7 +288,7 @@ def _suspects(
             return None
         return {f: vs for f, vs in values.items() if any(not isinstance(v, kinds) for v in vs)}
     if isinstance(component, PatternConstraintComponent):
-        matchers = [component.compiled_cache[r] for r in component.string_rules]
+        matchers = list(component.compiled_cache.values())  # one per sh:pattern
         return {
             f: vs
             for f, vs in values.items()
