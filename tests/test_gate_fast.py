@@ -359,9 +359,9 @@ def test_which_sparql_runs_once_for_all_focus_nodes(where: str, whole: bool) -> 
 )
 def test_residue_reads_only_the_predicates_its_shapes_name(shape: str, bounded: bool) -> None:
     graph = rdflib.Graph(bind_namespaces="none")
-    graph.parse(data=PREFIXES + f"ex:S a sh:NodeShape ; sh:targetClass ex:C ; {shape} .",
-                format="turtle")
-    found = read_predicates(graph)
+    graph.parse(data=PREFIXES + f"ex:S a sh:NodeShape ; sh:targetClass ex:C ; {shape} .\n"
+                "ex:Untargeted a sh:NodeShape ; sh:property [ sh:path ex:p2 ] .", format="turtle")
+    found = read_predicates(shapes_from_graph(graph))
     assert (found is not None) is bounded
     if found is not None:
         assert RDF_TYPE in found and SUBCLASS in found and ex("p2") not in found

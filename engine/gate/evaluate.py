@@ -55,7 +55,7 @@ def validate_triples(
     focus_terms: list[Node] | None = None
     if focus is not None:
         focus_terms = [to_rdflib(n) for n in focus if not isinstance(n, ox.Triple)]
-    keep = read_predicates(residual.graph)
+    keep = read_predicates(residual)
     data = rdflib_graph() if keep is None else graph_of(list(needed(triples, keep)))
     rest = run_pyshacl(data, residual, focus_nodes=focus_terms)
     if not rest.results:

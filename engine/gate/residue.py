@@ -8,8 +8,8 @@ for targets and ``sh:class`` (SHACL 1.5), and through the description of blank n
 report copies. So when every SHACL predicate of the residue is a Core one, a triple whose
 predicate is no IRI of the shapes graph cannot change a result, and the graph keeps:
 
-* the triples whose predicate is an IRI mentioned anywhere in the residual shapes graph,
-  ``rdf:type`` and ``rdfs:subClassOf``;
+* the triples whose predicate is an IRI that the targeted residual shapes reach in the
+  shapes graph (paths, nested shapes, lists), ``rdf:type`` and ``rdfs:subClassOf``;
 * every triple about a blank node, and every triple with a triple term (whose conversion
   fails exactly as it did before).
 
@@ -26,6 +26,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import RDF, RDFS, SH
 
+from engine.gate.shapes import ShapesSet
 from engine.terms import add_triples
 
 _CORE = frozenset(
@@ -51,17 +52,29 @@ _CORE = frozenset(
 _ALWAYS = (ox.NamedNode(str(RDF.type)), ox.NamedNode(str(RDFS.subClassOf)))
 
 
-def read_predicates(shapes: rdflib.Graph) -> frozenset[ox.NamedNode] | None:
-    """The predicates the data graph needs for these shapes; None when it needs them all."""
-    for p in set(shapes.predicates()):
+def read_predicates(shapes: ShapesSet) -> frozenset[ox.NamedNode] | None:
+    """The predicates the data graph needs for these shapes; None when it needs them all.
+
+    The IRIs in object position of every triple reachable from a targeted shape (its
+    properties, paths, nested shapes, lists …): shapes nothing targets or reaches produce no
+    results, however many paths they name.
+    """
+    graph = shapes.graph
+    for p in set(graph.predicates()):
         if isinstance(p, rdflib.URIRef) and str(p).startswith(str(SH)) and p not in _CORE:
             return None
-    mentioned = {
-        ox.NamedNode(str(term))
-        for triple in shapes
-        for term in triple
-        if isinstance(term, rdflib.URIRef)
-    }
+    seen: set[rdflib.term.Node] = set(shapes.analysis.targeted_shapes)
+    todo = list(seen)
+    mentioned: set[ox.NamedNode] = set()
+    while todo:
+        for _p, o in graph.predicate_objects(todo.pop()):
+            if isinstance(o, rdflib.Literal):
+                continue
+            if isinstance(o, rdflib.URIRef):
+                mentioned.add(ox.NamedNode(str(o)))
+            if o not in seen:
+                seen.add(o)
+                todo.append(o)
     return frozenset(mentioned.union(_ALWAYS))
 
 
