@@ -1,8 +1,10 @@
 """Ingestion: source → mapped records → SHACL gate → one atomic write with provenance.
 
 One batch per source. The batch's writes — the source graph's delta, its records graph, its
-quarantine, the validation report and the PROV-O activity — go to the store as ONE
-transaction (:meth:`KnowledgeStore.apply`), so a crash leaves the previous state intact.
+quarantine, the validation report and the PROV-O activity — go to the store as ONE atomic
+change (:meth:`KnowledgeStore.apply`: a transaction, or for a graph's large first write a
+bulk load under a commit marker, see ``engine.store.oxigraph``), so a crash leaves the
+previous state intact.
 
 Re-ingesting unchanged input (same content hash, mapping and shapes versions) writes nothing
 and says so. The gate validates only the focus nodes a batch changes when the shapes allow it
