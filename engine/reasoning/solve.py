@@ -228,7 +228,7 @@ class Solver:
         started = time.perf_counter()
         handle = ctl.solve(assumptions=assumptions, on_model=on_model, async_=True)
         with handle:
-            if not handle.wait(self.time_limit):
+            if not _finished(handle, started + self.time_limit):
                 handle.cancel()
                 raise SolveError(
                     f"solver ran past its time limit of {self.time_limit:g} s",
@@ -401,6 +401,21 @@ class Solver:
         }
         trace = Trace(ctl, self.program)
         return _Grounded(ctl, inputs, on, (time.perf_counter() - started) * 1000, trace, selectors)
+
+
+def _finished(handle: clingo.SolveHandle, deadline: float) -> bool:
+    """Wait for the solve to finish by ``deadline`` (a ``time.perf_counter`` value).
+
+    ``SolveHandle.wait(t)`` can return False before ``t`` passes (clasp's wait on a condition
+    variable, woken early): on a busy machine whole runs of 20 s failed with "ran past its
+    time limit of 60 s". Wait again for the rest of the time until the search is done.
+    """
+    while True:
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            return bool(handle.wait(0))
+        if handle.wait(left):
+            return True
 
 
 def _family(sym: clingo.Symbol) -> clingo.Symbol:
