@@ -228,6 +228,11 @@ class Outbox:
 
     def _claim(self) -> tuple[ActionEnvelope, int] | None:
         at = self.clock.now()
+        due = self._next_due()
+        if due is None or due > at:
+            # an idle poll reads without the write lock: the worker polls every 0.2 s, and a
+            # write transaction each time would serialise against every API request's writes
+            return None
         now_us = to_micros(at)
         with write(self.engine) as conn:
             self._recover(conn, at)
