@@ -362,7 +362,11 @@ class _Drawing:
         nodes: dict[str, FactNode | RuleNode] = {}
         self.nodes(order, support, usable, shared, ids, nodes)
         root_ids = {self.text(r): ids[r] for r in roots if r in ids}
-        return ProofGraph(roots=dict(sorted(root_ids.items())), nodes=dict(sorted(nodes.items())))
+        # Every node is a validated model already and the roots map text to text: validating
+        # the graph again walked each of its thousands of nodes (a plan proves every finding).
+        return ProofGraph.model_construct(
+            roots=dict(sorted(root_ids.items())), nodes=dict(sorted(nodes.items()))
+        )
 
     def nodes(
         self,
