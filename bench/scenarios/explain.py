@@ -27,12 +27,11 @@ def run(ctx: ScenarioContext) -> list[Figure]:
     answer = reasoner.solver.solve(facts, request)
     runs = max(ctx.runs, 5)
 
-    def origin(atom: object) -> object | None:
-        found = kg.origins(atom)  # type: ignore[arg-type]
-        return [o.as_dict() for o in found] if found else None
-
+    # the plane's own resolver and labeller: the same objects request after request, as in a
+    # served plan (the grounding keeps the proofs it built with them)
+    origin, label_of = plane.origin_resolver(kg), plane.label_function(kg)
     proofs = time_runs(
-        lambda: reasoner._proofs(answer, facts, request, origin, kg.terms.label, True),
+        lambda: reasoner._proofs(answer, facts, request, origin, label_of, True),
         runs=runs,
     )
     record = plane.plan(GOAL)
