@@ -84,7 +84,8 @@ class DataIndex:
                 for by_p in self.out.values()
                 for objs in by_p.values()
                 for o in objs
-                if isinstance(o, ox.Literal) and o.language is None
+                # language-tagged and xsd:string literals are kept verbatim: not checked
+                if isinstance(o, ox.Literal) and o.language is None and o.datatype != _XSD_STRING
             }
             if not as_stored(literals):
                 return None
