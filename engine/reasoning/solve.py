@@ -211,6 +211,7 @@ class Solver:
             return Answer(False, True, (), (), (), (), None, tuple(missing), reused, g.ground_ms, 0)
         g.settle(on)
         state: dict[str, object] = {}
+        selectors = {a._rep for a in g.selectors.values()}  # by value: no cffi call per atom
 
         def on_model(model: clingo.Model) -> None:
             shown, names = g.trace.shown(model)
@@ -222,7 +223,7 @@ class Solver:
             state["cost"] = tuple(model.cost)
             state["proven"] = model.optimality_proven
             if all_atoms:  # the input selectors are the engine's, not the program's
-                state["atoms"] = [a for a in model.symbols(atoms=True) if a.name != SELECTED]
+                state["atoms"] = [a for a in model.symbols(atoms=True) if a._rep not in selectors]
 
         core: list[int] = []
         started = time.perf_counter()
