@@ -69,15 +69,25 @@ def git_revision() -> str:
         return "unknown"
 
 
-def save(size: int, triples: int, results: list[ScenarioResult], *, runs: int) -> Path:
-    """Store one size's results with the machine, versions, commit and date."""
+def save(size: int, triples: int, results: list[ScenarioResult], *, runs: int,
+         merge: bool = False) -> Path:
+    """Store one size's results with the machine, versions, commit and date; with ``merge``,
+    the stored results of scenarios not run now are kept (same KG: same size, same count)."""
     RESULTS_DIR.mkdir(exist_ok=True)
     path = RESULTS_DIR / f"{size}.json"
+    rows = [r.as_dict() for r in results]
+    if merge and path.exists():
+        old = json.loads(path.read_text())
+        ran = {r.scenario for r in results}
+        if old.get("triples") == triples:
+            rows = [r for r in old["results"] if r["scenario"] not in ran] + rows
+    order = {name: i for i, name in enumerate(SCENARIOS)}
+    rows.sort(key=lambda r: order.get(str(r["scenario"]), len(order)))
     doc = {
         "size": size, "triples": triples, "runs": runs,
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": git_revision(), "machine": machine(), "versions": versions(),
-        "results": [r.as_dict() for r in results],
+        "results": rows,
     }
     path.write_text(json.dumps(doc, indent=1) + "\n")
     return path
