@@ -71,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         scratch = a.work / f"scratch-{size}"
         shutil.rmtree(scratch, ignore_errors=True)
         scratch.mkdir(parents=True)
-        ctx = ScenarioContext(root=ws_root, size=size, runs=runs, scratch=scratch)
+        ctx = ScenarioContext(root=ws_root, size=size, runs=runs, scratch=scratch,
+                              quick=a.quick)
         results = []
         for name in names:
             print(f"[{size:,}] {name} …", flush=True)

@@ -56,6 +56,8 @@ class ScenarioContext:
     size: int
     runs: int
     scratch: Path
+    quick: bool = False  # ``--quick``: the whole 10k run in under a minute
+
 
     def workspace(self) -> Workspace:
         """The generated workspace."""
@@ -67,12 +69,20 @@ class ScenarioContext:
         return self.root / "var" / "store"
 
     def runs_for(self, cost: int) -> int:
-        """Fewer runs for expensive work at large sizes: ``cost`` is 1 (cheap) .. 3 (ingest)."""
+        """Fewer runs for expensive work at large sizes (and in a quick run): ``cost`` is
+        1 (cheap) .. 3 (ingest)."""
+        if cost >= 2 and self.quick:
+            return 1
         if cost >= 3 and self.size >= 1_000_000:
             return 1
         if cost >= 2 and self.size >= 100_000:
             return max(1, min(self.runs, 3))
         return self.runs
+
+    def repeats(self, at_least: int) -> int:
+        """Runs of a figure cheap enough to repeat: at least ``at_least`` (``runs`` in a quick
+        run), so that its median means something."""
+        return self.runs if self.quick else max(self.runs, at_least)
 
 
 def ingest_all(root: Path, store_path: Path) -> list[IngestSummary]:
@@ -143,9 +153,25 @@ def export_ntriples(store: ox.Store, ws: Workspace, path: Path) -> int:
     return count
 
 
+@dataclass(frozen=True)
+class Served:
+    """A running ``warrant serve``: its URL, its process id, its data dir."""
+
+    url: str
+    pid: int
+    data_dir: Path
+
+
 @contextmanager
 def served_api(ctx: ScenarioContext, name: str) -> Iterator[str]:
-    """``warrant serve`` in a child process on 127.0.0.1; yields its URL.
+    """``warrant serve`` in a child process on 127.0.0.1; yields its URL (see :func:`serve`)."""
+    with serve(ctx, name) as served:
+        yield served.url
+
+
+@contextmanager
+def serve(ctx: ScenarioContext, name: str) -> Iterator[Served]:
+    """``warrant serve`` in a child process on 127.0.0.1.
 
     The real application (:func:`api.server.build_app`: every route, the DecisionPlane, the
     dispatch worker, JSON access logs at ``info``) over a copy of the reference store in
@@ -176,7 +202,7 @@ def served_api(ctx: ScenarioContext, name: str) -> Iterator[str]:
         url = f"http://127.0.0.1:{port}"
         try:
             if _wait_ready(proc, url):
-                yield url
+                yield Served(url=url, pid=proc.pid, data_dir=data_dir)
                 return
         finally:
             _stop(proc)
@@ -220,6 +246,7 @@ __all__ = [
     "API_KEY",
     "REPO",
     "ScenarioContext",
+    "Served",
     "adopt_reference",
     "copy_reference",
     "data_triple_count",
@@ -227,6 +254,7 @@ __all__ = [
     "export_ntriples",
     "ingest_all",
     "quiet_libraries",
+    "serve",
     "served_api",
     "source_graphs",
     "utc_now",

@@ -30,7 +30,7 @@ def run_in_child(
     out.unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "bench.runner", name, "--root", str(ctx.root),
            "--size", str(ctx.size), "--runs", str(ctx.runs), "--scratch", str(ctx.scratch),
-           "--triples", str(triples), "--out", str(out)]
+           "--triples", str(triples), "--out", str(out), *(["--quick"] if ctx.quick else [])]
     started = time.perf_counter()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     try:
@@ -56,9 +56,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--scratch", type=Path, required=True)
     p.add_argument("--triples", type=int, required=True)
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--quick", action="store_true")
     a = p.parse_args(argv)
     quiet_libraries()
-    ctx = ScenarioContext(root=a.root, size=a.size, runs=a.runs, scratch=a.scratch)
+    ctx = ScenarioContext(root=a.root, size=a.size, runs=a.runs, scratch=a.scratch,
+                          quick=a.quick)
     started = time.perf_counter()
     error = None
     figures = []

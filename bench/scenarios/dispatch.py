@@ -40,7 +40,7 @@ def run(ctx: ScenarioContext) -> list[Figure]:
     rates: list[float] = []
     base_rates: list[float] = []
     audited = 0
-    runs = max(1, min(ctx.runs, 3))
+    runs = ctx.runs_for(2) if ctx.quick else max(1, min(ctx.runs, 3))
     count = ACTIONS if ctx.size >= 10_000 else SMOKE_ACTIONS
     with WebhookReceiver(root / "hook.sqlite", secret=SECRET) as hook:
         for r in range(runs):

@@ -25,7 +25,7 @@ def run(ctx: ScenarioContext) -> list[Figure]:
     reasoner = plane.reasoner()
     request = plan_request(reasoner.rules, GOAL, None, now=warm.now)
     answer = reasoner.solver.solve(facts, request)
-    runs = max(ctx.runs, 5)
+    runs = ctx.repeats(5)
 
     # the plane's own resolver and labeller: the same objects request after request, as in a
     # served plan (the grounding keeps the proofs it built with them)

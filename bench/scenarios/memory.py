@@ -1,10 +1,11 @@
 """Scenario 7, memory: the KG served by ``warrant serve``, resident set after real work.
 
-A deployment runs ``warrant serve``; so does this scenario, as a separate process over a copy
-of the reference store, with the generated workspace. It is warmed with what its users ask of
-it — a SPARQL query touching every triple, a whole-KG plan with proofs (the largest request:
-every finding's action, decision and proof), a decision on one of the plan's actions — and
-then its ``/proc`` status is read: ``VmRSS`` now and ``VmHWM``, the peak over its life.
+A deployment runs ``warrant serve``; so does this scenario (:func:`bench.prepare.serve`: a
+child process over a copy of the reference store, with the generated workspace). It is
+warmed with what its users ask of it — a SPARQL query touching every triple, a whole-KG plan
+with proofs (the largest request: every finding's action, decision and proof), a decision on
+one of the plan's actions — and then its ``/proc`` status is read: ``VmRSS`` now and
+``VmHWM``, the peak over its life.
 
 The baseline is a bare Python process holding the same store in pyoxigraph and running the
 same query: what the data costs without Warrant (no ASP grounding, no proofs, no API).
@@ -12,9 +13,6 @@ same query: what the data costs without Warrant (no ASP grounding, no proofs, no
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -24,11 +22,10 @@ from pathlib import Path
 import httpx
 
 from bench.measure import Figure
-from bench.prepare import API_KEY, ScenarioContext, copy_reference
+from bench.prepare import API_KEY, ScenarioContext, ensure_reference, serve
 
 TARGET_MIB = 2048
 COUNT_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
-REPO = Path(__file__).resolve().parents[2]
 _BARE = """
 import sys, pyoxigraph as ox
 store = ox.Store.read_only(sys.argv[1])
@@ -41,17 +38,13 @@ print(n, kib["VmRSS"], kib["VmHWM"])
 
 def run(ctx: ScenarioContext) -> list[Figure]:
     """Resident memory of ``warrant serve`` holding this KG, vs bare pyoxigraph."""
-    data_dir = ctx.scratch / "memory"
-    if data_dir.exists():
-        shutil.rmtree(data_dir)
-    data_dir.mkdir(parents=True)
-    shutil.move(str(copy_reference(ctx, "memory-kg")), str(data_dir / "kg"))
+    ensure_reference(ctx)
     bare = subprocess.run(
-        [sys.executable, "-c", _BARE, str(data_dir / "kg"), COUNT_QUERY],
+        [sys.executable, "-c", _BARE, str(ctx.store_path), COUNT_QUERY],
         check=True, capture_output=True, text=True, timeout=3600,
     ).stdout.split()
     bare_count, bare_rss, bare_peak = int(bare[0]), int(bare[1]) / 1024, int(bare[2]) / 1024
-    served = _serve_and_warm(ctx.root, data_dir)
+    served = _serve_and_warm(ctx)
     if bare_count != served.quads:
         raise RuntimeError(f"the served store counted {served.quads:,} quads, "
                            f"bare pyoxigraph {bare_count:,}")
@@ -73,7 +66,7 @@ def run(ctx: ScenarioContext) -> list[Figure]:
 
 
 @dataclass(frozen=True)
-class _Served:
+class _Warmed:
     """What the warm-up measured of the server process."""
 
     quads: int
@@ -83,57 +76,24 @@ class _Served:
     peak_mib: float
 
 
-def _serve_and_warm(root: Path, data_dir: Path) -> _Served:
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(REPO), "WARRANT_BOOTSTRAP_ADMIN_KEY": API_KEY,
-           "WARRANT_QUERY_TIMEOUT_S": "3600"}
-    cmd = [sys.executable, "-m", "cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-           "--workspace", str(root), "--data-dir", str(data_dir), "--log-level", "warning"]
-    log = (data_dir / "serve.log").open("wb")
-    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        with httpx.Client(base_url=base, headers={"X-API-Key": API_KEY},
-                          timeout=3600.0) as client:
-            _wait_ready(client, proc, data_dir)
-            got = client.post("/sparql", data={"query": COUNT_QUERY},
-                              headers={"Accept": "application/sparql-results+json"})
-            got.raise_for_status()
-            quads = int(got.json()["results"]["bindings"][0]["n"]["value"])
-            started = time.perf_counter()
-            plan = client.post("/v1/plans", json={"goal": "remediate"})
-            plan.raise_for_status()
-            plan_s = time.perf_counter() - started
-            actions = plan.json()["actions"]
-            if actions:
-                client.post("/v1/decisions",
-                            json={"action": actions[len(actions) // 2]["action"]}
-                            ).raise_for_status()
-        rss, peak = _proc_memory_mib(proc.pid)
-        return _Served(quads, len(actions), plan_s, rss, peak)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-
-
-def _wait_ready(client: httpx.Client, proc: subprocess.Popen[bytes], data_dir: Path) -> None:
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            tail = (data_dir / "serve.log").read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"`warrant serve` exited with {proc.returncode}: {tail}")
-        try:
-            if client.get("/healthz", timeout=2.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("`warrant serve` did not answer /healthz within 600 s")
+def _serve_and_warm(ctx: ScenarioContext) -> _Warmed:
+    with serve(ctx, "api-memory") as served, httpx.Client(
+        base_url=served.url, headers={"X-API-Key": API_KEY}, timeout=3600.0
+    ) as client:
+        got = client.post("/sparql", data={"query": COUNT_QUERY},
+                          headers={"Accept": "application/sparql-results+json"})
+        got.raise_for_status()
+        quads = int(got.json()["results"]["bindings"][0]["n"]["value"])
+        started = time.perf_counter()
+        plan = client.post("/v1/plans", json={"goal": "remediate"})
+        plan.raise_for_status()
+        plan_s = time.perf_counter() - started
+        actions = plan.json()["actions"]
+        if actions:
+            client.post("/v1/decisions", json={"action": actions[len(actions) // 2]["action"]}
+                        ).raise_for_status()
+        rss, peak = _proc_memory_mib(served.pid)
+    return _Warmed(quads, len(actions), plan_s, rss, peak)
 
 
 def _proc_memory_mib(pid: int) -> tuple[float, float]:
@@ -142,10 +102,3 @@ def _proc_memory_mib(pid: int) -> tuple[float, float]:
         if line.startswith(("VmRSS:", "VmHWM:")):
             fields[line.split(":")[0]] = int(line.split()[1]) / 1024
     return fields["VmRSS"], fields["VmHWM"]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port

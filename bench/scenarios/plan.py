@@ -83,7 +83,7 @@ def run(ctx: ScenarioContext) -> list[Figure]:
     """Warm plans (one vendor, whole KG) with and without proofs, cold start, decisions."""
     warm = warm_plane(ctx)
     plane = warm.plane
-    runs = max(ctx.runs, 5)
+    runs = ctx.repeats(5)
     base = baseline_timing(ctx, warm)
     with_proofs = time_runs(lambda: plane.plan(GOAL), runs=runs)
     _kg, facts = plane.facts()
@@ -135,7 +135,7 @@ def _scoped(ctx: ScenarioContext, warm: Warm, vendors: list[str]) -> list[Figure
     reasoner = plane.reasoner()
     for v in vendors:  # warm: the first request of a parameter value grounds nothing new
         plane.plan(GOAL, {"vendor": v})
-    runs = max(ctx.runs, 5) * len(vendors)
+    runs = ctx.repeats(5) * len(vendors)
     cycle = itertools.cycle(vendors)
     with_proofs = time_runs(lambda: plane.plan(GOAL, {"vendor": next(cycle)}), runs=runs)
     cycle = itertools.cycle(vendors)
@@ -180,7 +180,7 @@ def _decisions(ctx: ScenarioContext, plane: DecisionPlane, actions: list[str]) -
                        note="the plan has no actions to propose")]
     picks = [actions[i * len(actions) // 10] for i in range(min(10, len(actions)))]
     plane.decide(picks[0])
-    count = max(ctx.runs, 5) * len(picks)
+    count = ctx.repeats(5) * len(picks)
     calls = iter(picks * (count // len(picks)))
     t = time_runs(lambda: plane.decide(next(calls)), runs=count)
     rate = len(t.runs) / sum(t.runs)

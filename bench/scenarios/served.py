@@ -71,14 +71,15 @@ class Load:
         return statistics.median(self.latencies) * 1000
 
 
-def proposed_actions(plane: DecisionPlane, plan_actions: list[str]) -> list[str]:
+def proposed_actions(plane: DecisionPlane, plan_actions: list[str], *,
+                     distinct: int = DISTINCT_DECISIONS) -> list[str]:
     """Distinct proposed actions of every kind: evenly spread over the warm plan's actions
     (vendors and flows with findings), plus tickets and reassessments for vendors the plan
     leaves alone (the KG's other vendors) — what agents would propose."""
     kinds: dict[str, list[str]] = {}
     for a in plan_actions:
         kinds.setdefault(a.split("(", 1)[0], []).append(a)
-    per_kind = max(1, DISTINCT_DECISIONS // (len(kinds) + 1))
+    per_kind = max(1, distinct // (len(kinds) + 1))
     picks = [xs[i * len(xs) // per_kind] for xs in kinds.values()
              for i in range(min(per_kind, len(xs)))]
     planned = {_argument(a) for a in plan_actions}
@@ -87,13 +88,13 @@ def proposed_actions(plane: DecisionPlane, plan_actions: list[str]) -> list[str]
     return picks
 
 
-def plan_vendors(plan_actions: list[str]) -> list[str]:
+def plan_vendors(plan_actions: list[str], *, distinct: int = DISTINCT_VENDORS) -> list[str]:
     """Distinct vendors named by the plan's vendor-level actions (spread over the list)."""
     vendors = sorted({_argument(a) for a in plan_actions
                       if a.startswith(("open_ticket(", "request_evidence(",
                                        "schedule_reassessment("))})
-    step = max(1, len(vendors) // DISTINCT_VENDORS)
-    return vendors[::step][:DISTINCT_VENDORS]
+    step = max(1, len(vendors) // distinct)
+    return vendors[::step][:distinct]
 
 
 def _argument(action: str) -> str:
@@ -172,9 +173,10 @@ class Durations:
     sequential_s: float  # requests one after another (each request at least once)
 
     @classmethod
-    def for_size(cls, size: int) -> Durations:
-        """Shorter below 100k triples; a second each below 10k (the harness's smoke test)."""
-        if size < 10_000:
+    def for_size(cls, size: int, *, quick: bool = False) -> Durations:
+        """Shorter below 100k triples; a second each below 10k (the harness's smoke test) and
+        in a quick run."""
+        if size < 10_000 or quick:
             return cls(1.0, 1.0)
         return cls(5.0, 3.0) if size < 100_000 else cls(10.0, 8.0)
 
@@ -188,9 +190,10 @@ def run(ctx: ScenarioContext) -> list[Figure]:
     if not plan_actions:
         return [Figure(name="decisions and plans over HTTP", unit="requests/s", warrant=None,
                        note="the plan has no actions to propose")]
-    actions = proposed_actions(plane, plan_actions)
-    vendors = plan_vendors(plan_actions)
-    durations = Durations.for_size(ctx.size)
+    quick = 3 if ctx.quick else 1  # a quick run proposes a third as many distinct requests
+    actions = proposed_actions(plane, plan_actions, distinct=DISTINCT_DECISIONS // quick)
+    vendors = plan_vendors(plan_actions, distinct=DISTINCT_VENDORS // quick)
+    durations = Durations.for_size(ctx.size, quick=ctx.quick)
     seconds, budget_s = durations.load_s, durations.sequential_s
 
     for a in actions:  # warm: every proposed action's instances parsed once

@@ -98,7 +98,7 @@ def _rdflib_times(nt: Path, queries: list[str]) -> list[float | None]:
 def run(ctx: ScenarioContext) -> list[Figure]:
     """Store API and HTTP vs pyoxigraph's own query, and vs rdflib."""
     ensure_reference(ctx)
-    runs = max(ctx.runs, 7)
+    runs = ctx.repeats(7)
     store = OxigraphStore(ctx.store_path, read_only=True)
     raw = store.raw
     figures: list[Figure] = []
