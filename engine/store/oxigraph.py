@@ -12,10 +12,10 @@ ingest of a source: its data, records and large quarantine graphs), those graphs
 bulk-loaded (``bulk_extend``, not transactional) under a commit marker:
 
 1. one transaction writes, in the staging graph ``urn:warrant:graph:staging``, a marker per
-   bulk graph: ``<token> wr:stages <graph>`` (and whether the graph name existed);
+   bulk graph: ``<token> stages <graph>`` (and whether the graph name existed);
 2. ``bulk_extend`` writes those graphs' quads;
 3. one transaction writes every other change of the batch (removals included, small graphs,
-   provenance) *and* ``<token> wr:committed true`` — this is the batch's commit point;
+   provenance) *and* ``<token> committed true`` — this is the batch's commit point;
 4. the staging graph is removed.
 
 On every writable open (and before the next staged write) a marker without its commit quad
@@ -48,16 +48,19 @@ from engine.store.base import (
     select_rows,
     single_count,
 )
+from engine.vocab import XSD_BOOLEAN
 
 # A graph gets staged (bulk-loaded) only when the batch adds at least this many triples to
 # it: below that the transaction is cheap and the bulk loader's new files are not worth it.
 BULK_MIN_TRIPLES = 20_000
+# The store's own bookkeeping, never part of the KG (hidden from ``graphs()``, removed once a
+# batch is committed): urn: names, not terms of the core ontology.
 STAGING_GRAPH = ox.NamedNode("urn:warrant:graph:staging")
 _TOKEN = ox.NamedNode("urn:warrant:staging:batch")
-_STAGES = ox.NamedNode("https://w3id.org/warrant/core#stages")
-_STAGES_NEW = ox.NamedNode("https://w3id.org/warrant/core#stagesNew")
-_COMMITTED = ox.NamedNode("https://w3id.org/warrant/core#committed")
-_TRUE = ox.Literal("true", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean"))
+_STAGES = ox.NamedNode("urn:warrant:staging:stages")
+_STAGES_NEW = ox.NamedNode("urn:warrant:staging:stagesNew")
+_COMMITTED = ox.NamedNode("urn:warrant:staging:committed")
+_TRUE = ox.Literal("true", datatype=XSD_BOOLEAN)
 
 _UPDATE_KEYWORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD")
 
