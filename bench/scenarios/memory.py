@@ -2,10 +2,10 @@
 
 A deployment runs ``warrant serve``; so does this scenario (:func:`bench.prepare.serve`: a
 child process over a copy of the reference store, with the generated workspace). It is
-warmed with what its users ask of it — a SPARQL query touching every triple, a whole-KG plan
-with proofs (the largest request: every finding's action, decision and proof), a decision on
-one of the plan's actions — and then its ``/proc`` status is read: ``VmRSS`` now and
-``VmHWM``, the peak over its life.
+asked what its users ask — a SPARQL query touching every triple, a plan scoped to one vendor
+and decisions on proposed actions — and its ``/proc`` status is read (``VmRSS``); then the
+largest request there is, a whole-KG plan with proofs (every finding's action, decision and
+proof), and its status again: ``VmRSS`` and ``VmHWM``, the peak over its life.
 
 The baseline is a bare Python process holding the same store in pyoxigraph and running the
 same query: what the data costs without Warrant (no ASP grounding, no proofs, no API).
@@ -23,9 +23,13 @@ import httpx
 
 from bench.measure import Figure
 from bench.prepare import API_KEY, ScenarioContext, ensure_reference, serve
+from engine.binding.prefixes import PrefixMap
 
 TARGET_MIB = 2048
 COUNT_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+VENDOR_QUERY = ("SELECT ?v WHERE { ?v a <https://w3id.org/warrant/vendor-risk#Vendor> } "
+                "ORDER BY ?v LIMIT 1")
+EVERYDAY_ACTIONS = ("open_ticket", "request_evidence", "schedule_reassessment")
 _BARE = """
 import sys, pyoxigraph as ox
 store = ox.Store.read_only(sys.argv[1])
@@ -48,20 +52,23 @@ def run(ctx: ScenarioContext) -> list[Figure]:
     if bare_count != served.quads:
         raise RuntimeError(f"the served store counted {served.quads:,} quads, "
                            f"bare pyoxigraph {bare_count:,}")
-    target = ctx.size >= 1_000_000
+    target = "< 2 GiB resident at 1M" if ctx.size >= 1_000_000 else ""
     baseline = "bare pyoxigraph process: the same store, the same query"
-    work = (f"{served.quads:,} quads; warmed by a full-store SPARQL count, a whole-KG plan "
-            f"with proofs ({served.actions:,} actions, {served.plan_s:.1f} s) and a decision")
     return [
-        Figure(name="served KG, resident after warm-up (VmRSS)", unit="MiB",
-               warrant=served.rss_mib, baseline=bare_rss, baseline_name=baseline,
-               target="< 2 GiB resident at 1M" if target else "",
-               met=served.rss_mib < TARGET_MIB if target else None, note=work),
+        Figure(name="served KG after everyday requests (VmRSS)", unit="MiB",
+               warrant=served.everyday_mib, baseline=bare_rss, baseline_name=baseline,
+               target=target, met=served.everyday_mib < TARGET_MIB if target else None,
+               note=f"{served.quads:,} quads; a full-store SPARQL count, a plan for one vendor "
+               f"and {served.decisions} decisions"),
+        Figure(name="served KG after a whole-KG plan (VmRSS)", unit="MiB",
+               warrant=served.after_mib, baseline=bare_rss, baseline_name=baseline,
+               target=target, met=served.after_mib < TARGET_MIB if target else None,
+               note=f"the largest request: a plan with proofs for every finding "
+               f"({served.actions:,} actions, {served.plan_s:.1f} s over HTTP)"),
         Figure(name="served KG, peak resident (VmHWM)", unit="MiB",
                warrant=served.peak_mib, baseline=bare_peak, baseline_name=baseline,
-               target="< 2 GiB resident at 1M" if target else "",
-               met=served.peak_mib < TARGET_MIB if target else None,
-               note="the server's peak over start-up, facts, grounding, plan and decision"),
+               target=target, met=served.peak_mib < TARGET_MIB if target else None,
+               note="the server's peak over start-up, facts, grounding, plans and decisions"),
     ]
 
 
@@ -70,9 +77,11 @@ class _Warmed:
     """What the warm-up measured of the server process."""
 
     quads: int
+    decisions: int
+    everyday_mib: float
     actions: int
     plan_s: float
-    rss_mib: float
+    after_mib: float
     peak_mib: float
 
 
@@ -84,16 +93,30 @@ def _serve_and_warm(ctx: ScenarioContext) -> _Warmed:
                           headers={"Accept": "application/sparql-results+json"})
         got.raise_for_status()
         quads = int(got.json()["results"]["bindings"][0]["n"]["value"])
+        vendor = _a_vendor(client, ctx)
+        client.post("/v1/plans", json={"goal": "remediate", "params": {"vendor": vendor}}
+                    ).raise_for_status()
+        proposed = [f'{kind}("{vendor}")' for kind in EVERYDAY_ACTIONS]
+        for action in proposed:
+            client.post("/v1/decisions", json={"action": action}).raise_for_status()
+        everyday, _ = _proc_memory_mib(served.pid)
         started = time.perf_counter()
         plan = client.post("/v1/plans", json={"goal": "remediate"})
         plan.raise_for_status()
         plan_s = time.perf_counter() - started
         actions = plan.json()["actions"]
-        if actions:
-            client.post("/v1/decisions", json={"action": actions[len(actions) // 2]["action"]}
-                        ).raise_for_status()
-        rss, peak = _proc_memory_mib(served.pid)
-    return _Warmed(quads, len(actions), plan_s, rss, peak)
+        after, peak = _proc_memory_mib(served.pid)
+    return _Warmed(quads, len(proposed), everyday, len(actions), plan_s, after, peak)
+
+
+def _a_vendor(client: httpx.Client, ctx: ScenarioContext) -> str:
+    """The first vendor of the KG, as the rules name it (a compact IRI)."""
+    got = client.post("/sparql", data={"query": VENDOR_QUERY},
+                      headers={"Accept": "application/sparql-results+json"})
+    got.raise_for_status()
+    iri = got.json()["results"]["bindings"][0]["v"]["value"]
+    prefixes = PrefixMap.standard(ctx.workspace().config.project.prefixes)
+    return prefixes.compact(iri)
 
 
 def _proc_memory_mib(pid: int) -> tuple[float, float]:
