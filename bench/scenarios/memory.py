@@ -29,6 +29,7 @@ TARGET_MIB = 2048
 COUNT_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
 VENDOR_QUERY = ("SELECT ?v WHERE { ?v a <https://w3id.org/warrant/vendor-risk#Vendor> } "
                 "ORDER BY ?v LIMIT 1")
+WHOLE_PLAN_LIMIT_S = 900.0
 EVERYDAY_ACTIONS = ("open_ticket", "request_evidence", "schedule_reassessment")
 _BARE = """
 import sys, pyoxigraph as ox
@@ -63,8 +64,11 @@ def run(ctx: ScenarioContext) -> list[Figure]:
         Figure(name="served KG after a whole-KG plan (VmRSS)", unit="MiB",
                warrant=served.after_mib, baseline=bare_rss, baseline_name=baseline,
                target=target, met=served.after_mib < TARGET_MIB if target else None,
-               note=f"the largest request: a plan with proofs for every finding "
-               f"({served.actions:,} actions, {served.plan_s:.1f} s over HTTP)"),
+               note="the largest request: a plan with proofs for every finding "
+               + (f"({served.actions:,} actions, {served.plan_s:.1f} s over HTTP)"
+                  if served.actions is not None else
+                  f"(not finished after {served.plan_s:.0f} s: read at that point, a lower "
+                  "bound)")),
         Figure(name="served KG, peak resident (VmHWM)", unit="MiB",
                warrant=served.peak_mib, baseline=bare_peak, baseline_name=baseline,
                target=target, met=served.peak_mib < TARGET_MIB if target else None,
@@ -79,7 +83,7 @@ class _Warmed:
     quads: int
     decisions: int
     everyday_mib: float
-    actions: int
+    actions: int | None  # None: the whole-KG plan did not finish within its limit
     plan_s: float
     after_mib: float
     peak_mib: float
@@ -101,12 +105,16 @@ def _serve_and_warm(ctx: ScenarioContext) -> _Warmed:
             client.post("/v1/decisions", json={"action": action}).raise_for_status()
         everyday, _ = _proc_memory_mib(served.pid)
         started = time.perf_counter()
-        plan = client.post("/v1/plans", json={"goal": "remediate"})
-        plan.raise_for_status()
+        try:
+            plan = client.post("/v1/plans", json={"goal": "remediate"},
+                               timeout=WHOLE_PLAN_LIMIT_S)
+            plan.raise_for_status()
+            actions: int | None = len(plan.json()["actions"])
+        except httpx.TimeoutException:
+            actions = None  # still planning: what it holds by now is a lower bound
         plan_s = time.perf_counter() - started
-        actions = plan.json()["actions"]
         after, peak = _proc_memory_mib(served.pid)
-    return _Warmed(quads, len(proposed), everyday, len(actions), plan_s, after, peak)
+    return _Warmed(quads, len(proposed), everyday, actions, plan_s, after, peak)
 
 
 def _a_vendor(client: httpx.Client, ctx: ScenarioContext) -> str:
