@@ -18,7 +18,7 @@ from rdflib.namespace import SH
 
 from engine.gate import validate_graph
 from engine.gate.evaluate import validate_triples
-from engine.gate.report import ValidationResult
+from engine.gate.report import ValidationOutcome, ValidationResult
 from engine.gate.residue import needed, read_predicates
 from engine.gate.shapes import ShapesSet, shapes_from_graph
 from engine.gate.sparql_fast import WHOLE_QUERY_MIN_FOCUS, groups_by_this
@@ -143,6 +143,16 @@ def fresh_blank_names() -> None:
     stringify_blank_node.dict_cache.clear()
 
 
+def fast_and_slow(
+    triples: list[ox.Triple], shape_set: ShapesSet, graph: rdflib.Graph
+) -> tuple[ValidationOutcome, ValidationOutcome]:
+    """The fast evaluator's and pyshacl's outcome on the same data, each with fresh names."""
+    fresh_blank_names()
+    fast = validate_triples(triples, shape_set, focus=None, rdflib_graph=lambda: graph)
+    fresh_blank_names()
+    return fast, validate_graph(graph, shape_set)
+
+
 def load(text: str) -> ShapesSet:
     graph = rdflib.Graph(bind_namespaces="none")
     graph.parse(data=text, format="turtle")
@@ -175,10 +185,7 @@ def test_fast_evaluator_matches_pyshacl(
     shape_set = load(shapes)
     assert split_shapes(shape_set).residual is None  # everything ran on the fast path
     graph = graph_of(triples)
-    fresh_blank_names()
-    fast = validate_triples(triples, shape_set, focus=None, rdflib_graph=lambda: graph)
-    fresh_blank_names()
-    slow = validate_graph(graph, shape_set)
+    fast, slow = fast_and_slow(triples, shape_set, graph)
     assert facts(fast.results) == facts(slow.results)
     assert fast.conforms == slow.conforms
     assert len(fast.report) == len(slow.report)
@@ -248,10 +255,7 @@ def test_split_keeps_unsupported_constraints_for_pyshacl(
 def test_mixed_shapes_match_pyshacl(triples: list[ox.Triple]) -> None:
     shape_set = load(MIXED)
     graph = graph_of(triples)
-    fresh_blank_names()
-    fast = validate_triples(triples, shape_set, focus=None, rdflib_graph=lambda: graph)
-    fresh_blank_names()
-    slow = validate_graph(graph, shape_set)
+    fast, slow = fast_and_slow(triples, shape_set, graph)
     assert facts(fast.results) == facts(slow.results)
     assert fast.conforms == slow.conforms
 
@@ -309,10 +313,7 @@ def test_sparql_on_many_focus_nodes_matches_pyshacl(seed: int) -> None:
     shape_set = load(MIXED)
     triples = many_subjects(seed, WHOLE_QUERY_MIN_FOCUS * 3)
     graph = graph_of(triples)
-    fresh_blank_names()
-    fast = validate_triples(triples, shape_set, focus=None, rdflib_graph=lambda: graph)
-    fresh_blank_names()
-    slow = validate_graph(graph, shape_set)
+    fast, slow = fast_and_slow(triples, shape_set, graph)
     assert facts(fast.results) == facts(slow.results)
     assert any(str(r.source_shape) == EX + "Chain" for r in fast.results)
     focus = [ex(f"n{i}") for i in range(0, WHOLE_QUERY_MIN_FOCUS * 3, 2)]

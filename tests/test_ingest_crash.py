@@ -78,6 +78,16 @@ def state(data: Path) -> tuple[int, int, int]:
         del store
 
 
+def kill_after(cmd: list[str], seconds: float) -> bool:
+    """Run ``cmd``, SIGKILL it after ``seconds`` if it still runs; True if it was killed."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+    time.sleep(seconds)
+    killed = proc.poll() is None
+    if killed:
+        os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return killed
+
 def test_killed_ingest_leaves_previous_or_new_state(tmp_path: Path) -> None:
     ws = write_workspace(tmp_path / "ws", people=people_csv(ROWS, 0))
     (ws / "data" / "teams.csv").write_text("team_id,name,budget\nT1,A,1\nT2,B,2\n")
@@ -95,17 +105,7 @@ def test_killed_ingest_leaves_previous_or_new_state(tmp_path: Path) -> None:
 
     kills_mid_run = 0
     for fraction in (0.1, 0.3, 0.5, 0.65, 0.8, 0.9, 0.95, 1.0):
-        proc = subprocess.Popen(
-            ingest_cmd(ws, data, "people"),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cwd=REPO,
-        )
-        time.sleep(duration * fraction)
-        if proc.poll() is None:
-            kills_mid_run += 1
-            os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
+        kills_mid_run += kill_after(ingest_cmd(ws, data, "people"), duration * fraction)
         batches, n, links = state(data)
         # one consistent state: every batch either fully there or not at all
         assert n == ROWS * 4 and links == ROWS * 4, (fraction, batches, n, links)
@@ -129,17 +129,7 @@ def test_killed_first_ingest_leaves_nothing_or_everything(tmp_path: Path) -> Non
     kills_mid_run = 0
     for i, fraction in enumerate((0.5, 0.75, 0.9, 0.97)):
         data = tmp_path / f"var-{i}"
-        proc = subprocess.Popen(
-            ingest_cmd(ws, data),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cwd=REPO,
-        )
-        time.sleep(duration * fraction)
-        if proc.poll() is None:
-            kills_mid_run += 1
-            os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
+        kills_mid_run += kill_after(ingest_cmd(ws, data), duration * fraction)
         if not (data / "kg").exists():
             continue
         assert state(data) in ((0, 0, 0), (1, ROWS * 4, ROWS * 4)), fraction
