@@ -53,6 +53,23 @@ def time_runs(fn: Callable[[], object], *, runs: int, warmup: int = 0) -> Timing
     return Timing(tuple(out))
 
 
+def time_interleaved(
+    fns: list[Callable[[], object]], *, runs: int, warmup: int = 0
+) -> list[Timing]:
+    """Time several calls doing the same work side by side, one run of each in turn, so that
+    a slow spell of a shared machine falls on all of them alike (not on one block of runs)."""
+    for _ in range(warmup):
+        for fn in fns:
+            fn()
+    out: list[list[float]] = [[] for _ in fns]
+    for _ in range(max(1, runs)):
+        for i, fn in enumerate(fns):
+            started = time.perf_counter()
+            fn()
+            out[i].append(time.perf_counter() - started)
+    return [Timing(tuple(xs)) for xs in out]
+
+
 def time_each(fns: list[Callable[[], object]]) -> Timing:
     """Time a list of distinct calls once each (runs that must not repeat the same work)."""
     out: list[float] = []
@@ -128,4 +145,4 @@ def rss_now_mib() -> float:
 
 
 __all__ = ["Figure", "ScenarioResult", "Timing", "rss_now_mib", "rss_peak_mib", "time_each",
-           "time_runs"]
+           "time_interleaved", "time_runs"]

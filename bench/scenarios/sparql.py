@@ -20,7 +20,7 @@ from queue import Empty
 import httpx
 import pyoxigraph as ox
 
-from bench.measure import Figure, time_runs
+from bench.measure import Figure, time_interleaved
 from bench.prepare import (
     API_KEY,
     ScenarioContext,
@@ -134,10 +134,8 @@ def run(ctx: ScenarioContext) -> list[Figure]:
                 r.raise_for_status()
                 r.content  # noqa: B018
 
-            t_bare = time_runs(bare, runs=runs, warmup=1)
-            t_api = time_runs(api, runs=runs, warmup=1)
-            t_json = time_runs(bare_json, runs=runs, warmup=1)
-            t_http = time_runs(http, runs=runs, warmup=1)
+            t_bare, t_api, t_json, t_http = time_interleaved(
+                [bare, api, bare_json, http], runs=runs, warmup=1)
             ratio = t_api.median / t_bare.median
             overhead = t_http.p50_ms - t_json.p50_ms
             figures.append(Figure(
