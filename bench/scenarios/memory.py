@@ -29,7 +29,7 @@ TARGET_MIB = 2048
 COUNT_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
 VENDOR_QUERY = ("SELECT ?v WHERE { ?v a <https://w3id.org/warrant/vendor-risk#Vendor> } "
                 "ORDER BY ?v LIMIT 1")
-WHOLE_PLAN_LIMIT_S = 900.0
+WARM_LIMIT_S = 900.0  # for all warm-up requests; past it the figures are lower bounds
 EVERYDAY_ACTIONS = ("open_ticket", "request_evidence", "schedule_reassessment")
 _BARE = """
 import sys, pyoxigraph as ox
@@ -60,15 +60,16 @@ def run(ctx: ScenarioContext) -> list[Figure]:
                warrant=served.everyday_mib, baseline=bare_rss, baseline_name=baseline,
                target=target, met=served.everyday_mib < TARGET_MIB if target else None,
                note=f"{served.quads:,} quads; a full-store SPARQL count, a plan for one vendor "
-               f"and {served.decisions} decisions"),
+               f"and {served.decisions} decisions" + ("" if served.everyday_done else
+               f" (not finished within {WARM_LIMIT_S:.0f} s: read then, a lower bound)")),
         Figure(name="served KG after a whole-KG plan (VmRSS)", unit="MiB",
                warrant=served.after_mib, baseline=bare_rss, baseline_name=baseline,
                target=target, met=served.after_mib < TARGET_MIB if target else None,
                note="the largest request: a plan with proofs for every finding "
                + (f"({served.actions:,} actions, {served.plan_s:.1f} s over HTTP)"
                   if served.actions is not None else
-                  f"(not finished after {served.plan_s:.0f} s: read at that point, a lower "
-                  "bound)")),
+                  f"(not finished within the warm-up's {WARM_LIMIT_S:.0f} s: read then, a "
+                  "lower bound)")),
         Figure(name="served KG, peak resident (VmHWM)", unit="MiB",
                warrant=served.peak_mib, baseline=bare_peak, baseline_name=baseline,
                target=target, met=served.peak_mib < TARGET_MIB if target else None,
@@ -82,8 +83,9 @@ class _Warmed:
 
     quads: int
     decisions: int
+    everyday_done: bool  # False: still planning when the warm-up's time ran out
     everyday_mib: float
-    actions: int | None  # None: the whole-KG plan did not finish within its limit
+    actions: int | None  # None: the whole-KG plan did not finish (or did not start) in time
     plan_s: float
     after_mib: float
     peak_mib: float
@@ -98,23 +100,33 @@ def _serve_and_warm(ctx: ScenarioContext) -> _Warmed:
         got.raise_for_status()
         quads = int(got.json()["results"]["bindings"][0]["n"]["value"])
         vendor = _a_vendor(client, ctx)
-        client.post("/v1/plans", json={"goal": "remediate", "params": {"vendor": vendor}}
-                    ).raise_for_status()
+        deadline = time.monotonic() + WARM_LIMIT_S
         proposed = [f'{kind}("{vendor}")' for kind in EVERYDAY_ACTIONS]
-        for action in proposed:
-            client.post("/v1/decisions", json={"action": action}).raise_for_status()
+        requests: list[tuple[str, dict[str, object]]] = [
+            ("/v1/plans", {"goal": "remediate", "params": {"vendor": vendor}})]
+        requests += [("/v1/decisions", {"action": a}) for a in proposed]
+        everyday_done = all(_post(client, path, body, deadline) is not None
+                            for path, body in requests)
         everyday, _ = _proc_memory_mib(served.pid)
         started = time.perf_counter()
-        try:
-            plan = client.post("/v1/plans", json={"goal": "remediate"},
-                               timeout=WHOLE_PLAN_LIMIT_S)
-            plan.raise_for_status()
-            actions: int | None = len(plan.json()["actions"])
-        except httpx.TimeoutException:
-            actions = None  # still planning: what it holds by now is a lower bound
+        actions: int | None = None
+        if everyday_done:
+            whole = _post(client, "/v1/plans", {"goal": "remediate"}, deadline)
+            actions = len(whole.json()["actions"]) if whole is not None else None
         plan_s = time.perf_counter() - started
         after, peak = _proc_memory_mib(served.pid)
-    return _Warmed(quads, len(proposed), everyday, actions, plan_s, after, peak)
+    return _Warmed(quads, len(proposed), everyday_done, everyday, actions, plan_s, after, peak)
+
+
+def _post(client: httpx.Client, path: str, body: dict[str, object],
+          deadline: float) -> httpx.Response | None:
+    """POST within what is left of the warm-up's time; None if it ran out (still working)."""
+    try:
+        got = client.post(path, json=body, timeout=max(1.0, deadline - time.monotonic()))
+    except httpx.TimeoutException:
+        return None
+    got.raise_for_status()
+    return got
 
 
 def _a_vendor(client: httpx.Client, ctx: ScenarioContext) -> str:
