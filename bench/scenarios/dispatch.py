@@ -41,7 +41,7 @@ def run(ctx: ScenarioContext) -> list[Figure]:
     base_rates: list[float] = []
     audited = 0
     runs = ctx.runs_for(2) if ctx.quick else max(1, min(ctx.runs, 3))
-    count = ACTIONS if ctx.size >= 10_000 else SMOKE_ACTIONS
+    count = SMOKE_ACTIONS if ctx.size < 10_000 else ACTIONS // 3 if ctx.quick else ACTIONS
     with WebhookReceiver(root / "hook.sqlite", secret=SECRET) as hook:
         for r in range(runs):
             engine = open_database(sqlite_url(root / f"outbox-{r}.sqlite"))
