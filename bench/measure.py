@@ -126,23 +126,19 @@ class ScenarioResult:
         return cls(**{**data, "figures": figures, "notes": tuple(data.get("notes", ()))})
 
 
+def resident_mib(pid: int | None = None) -> tuple[float, float]:
+    """A process's resident set now (``VmRSS``) and its peak (``VmHWM``), in MiB; this
+    process's when ``pid`` is None."""
+    status = Path(f"/proc/{'self' if pid is None else pid}/status").read_text()
+    kib = {line.split(":")[0]: int(line.split()[1]) for line in status.splitlines()
+           if line.startswith(("VmRSS:", "VmHWM:"))}
+    return kib["VmRSS"] / 1024, kib["VmHWM"] / 1024
+
+
 def rss_peak_mib() -> float:
     """This process's peak resident set (``VmHWM``) in MiB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return resident_mib()[1]
 
 
-def rss_now_mib() -> float:
-    """This process's current resident set (``VmRSS``) in MiB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-__all__ = ["Figure", "ScenarioResult", "Timing", "rss_now_mib", "rss_peak_mib", "time_each",
+__all__ = ["Figure", "ScenarioResult", "Timing", "resident_mib", "rss_peak_mib", "time_each",
            "time_interleaved", "time_runs"]

@@ -56,8 +56,7 @@ class ScenarioContext:
     size: int
     runs: int
     scratch: Path
-    quick: bool = False  # ``--quick``: the whole 10k run in under a minute
-
+    quick: bool = False  # ``--quick``: the whole 10k run in about a minute
 
     def workspace(self) -> Workspace:
         """The generated workspace."""
@@ -155,11 +154,10 @@ def export_ntriples(store: ox.Store, ws: Workspace, path: Path) -> int:
 
 @dataclass(frozen=True)
 class Served:
-    """A running ``warrant serve``: its URL, its process id, its data dir."""
+    """A running ``warrant serve``: its URL and its process id."""
 
     url: str
     pid: int
-    data_dir: Path
 
 
 @contextmanager
@@ -202,7 +200,7 @@ def serve(ctx: ScenarioContext, name: str) -> Iterator[Served]:
         url = f"http://127.0.0.1:{port}"
         try:
             if _wait_ready(proc, url):
-                yield Served(url=url, pid=proc.pid, data_dir=data_dir)
+                yield Served(url=url, pid=proc.pid)
                 return
         finally:
             _stop(proc)

@@ -107,12 +107,17 @@ def test_figures_render_with_ratio_and_target() -> None:
     assert "| x | 3.0 ms | 2.0 ms | 1.50× |" in text and "✅ met" in text
 
 
-def test_dispatch_scenario_runs_in_a_child_process(tmp_path: Path) -> None:
+def run_small(tmp_path: Path, name: str, *, timeout_s: float) -> ScenarioResult:
+    """Scenario ``name`` on a generated 2k-triple KG, in its own process (as ``make bench``)."""
     ws = generate(tmp_path / "kg", triples=2000)
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     ctx = ScenarioContext(root=ws.root, size=2000, runs=1, scratch=scratch)
-    result = run_in_child("dispatch", ctx, triples=ws.expected_triples, timeout_s=60)
+    return run_in_child(name, ctx, triples=ws.expected_triples, timeout_s=timeout_s)
+
+
+def test_dispatch_scenario_runs_in_a_child_process(tmp_path: Path) -> None:
+    result = run_small(tmp_path, "dispatch", timeout_s=60)
     assert result.error is None, result.error
     (fig,) = result.figures
     assert fig.warrant and fig.warrant > 0 and fig.baseline and fig.baseline > 0
@@ -120,11 +125,7 @@ def test_dispatch_scenario_runs_in_a_child_process(tmp_path: Path) -> None:
 
 
 def test_served_scenario_runs_against_warrant_serve(tmp_path: Path) -> None:
-    ws = generate(tmp_path / "kg", triples=2000)
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
-    ctx = ScenarioContext(root=ws.root, size=2000, runs=1, scratch=scratch)
-    result = run_in_child("served", ctx, triples=ws.expected_triples, timeout_s=300)
+    result = run_small(tmp_path, "served", timeout_s=300)
     assert result.error is None, result.error
     names = [f.name for f in result.figures]
     assert len(names) == 4 and all("over HTTP" in n for n in names)

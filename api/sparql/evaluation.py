@@ -1,12 +1,9 @@
 """Running a query under a time limit and a result limit, and writing its answer.
 
 The query runs in a worker thread of a small per-app pool; pyoxigraph releases the GIL while
-it evaluates, so the event loop keeps serving. Results are lazy iterators: the worker pulls
-one solution (or triple) at a time and checks the deadline and the row count between pulls.
-
-Results never pass through Python term by term: pyoxigraph's own serializer evaluates the
-query and writes it into a :class:`BoundedSink`, which enforces the limits as the bytes
-arrive (about every 8 KiB):
+it evaluates, so the event loop keeps serving. Results never pass through Python term by
+term: pyoxigraph's own serializer evaluates the lazy results and writes them into a
+:class:`BoundedSink`, which enforces the limits as the bytes arrive (about every 8 KiB):
 
 - **Time limit** (``Settings.query_timeout_s``): the caller is answered 503 ``query_timeout``
   when the deadline passes. The engine cannot be interrupted inside one step (a sort, an

@@ -40,7 +40,7 @@ def run(ctx: ScenarioContext) -> list[Figure]:
     rates: list[float] = []
     base_rates: list[float] = []
     audited = 0
-    runs = ctx.runs_for(2) if ctx.quick else max(1, min(ctx.runs, 3))
+    runs = 1 if ctx.quick else max(1, min(ctx.runs, 3))
     count = SMOKE_ACTIONS if ctx.size < 10_000 else ACTIONS // 3 if ctx.quick else ACTIONS
     with WebhookReceiver(root / "hook.sqlite", secret=SECRET) as hook:
         for r in range(runs):

@@ -17,11 +17,10 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 
-from bench.measure import Figure
+from bench.measure import Figure, resident_mib
 from bench.prepare import API_KEY, ScenarioContext, ensure_reference, serve
 from engine.binding.prefixes import PrefixMap
 
@@ -33,11 +32,10 @@ WARM_LIMIT_S = 900.0  # for all warm-up requests; past it the figures are lower 
 EVERYDAY_ACTIONS = ("open_ticket", "request_evidence", "schedule_reassessment")
 _BARE = """
 import sys, pyoxigraph as ox
+from bench.measure import resident_mib
 store = ox.Store.read_only(sys.argv[1])
 n = next(iter(store.query(sys.argv[2])))[0].value
-status = open("/proc/self/status").read().splitlines()
-kib = {l.split(":")[0]: int(l.split()[1]) for l in status if l.startswith(("VmRSS", "VmHWM"))}
-print(n, kib["VmRSS"], kib["VmHWM"])
+print(n, *resident_mib())
 """
 
 
@@ -48,7 +46,7 @@ def run(ctx: ScenarioContext) -> list[Figure]:
         [sys.executable, "-c", _BARE, str(ctx.store_path), COUNT_QUERY],
         check=True, capture_output=True, text=True, timeout=3600,
     ).stdout.split()
-    bare_count, bare_rss, bare_peak = int(bare[0]), int(bare[1]) / 1024, int(bare[2]) / 1024
+    bare_count, bare_rss, bare_peak = int(bare[0]), float(bare[1]), float(bare[2])
     served = _serve_and_warm(ctx)
     if bare_count != served.quads:
         raise RuntimeError(f"the served store counted {served.quads:,} quads, "
@@ -108,14 +106,14 @@ def _serve_and_warm(ctx: ScenarioContext) -> _Warmed:
         requests += [("/v1/decisions", {"action": a}) for a in proposed]
         everyday_done = all(_post(client, path, body, deadline) is not None
                             for path, body in requests)
-        everyday, _ = _proc_memory_mib(served.pid)
+        everyday, _ = resident_mib(served.pid)
         started = time.perf_counter()
         actions: int | None = None
         if everyday_done and not ctx.quick:  # a quick run leaves out the largest request
             whole = _post(client, "/v1/plans", {"goal": "remediate"}, deadline)
             actions = len(whole.json()["actions"]) if whole is not None else None
         plan_s = time.perf_counter() - started
-        after, peak = _proc_memory_mib(served.pid)
+        after, peak = resident_mib(served.pid)
     return _Warmed(quads, len(proposed), everyday_done, everyday, actions, plan_s, after, peak)
 
 
@@ -138,11 +136,3 @@ def _a_vendor(client: httpx.Client, ctx: ScenarioContext) -> str:
     iri = got.json()["results"]["bindings"][0]["v"]["value"]
     prefixes = PrefixMap.standard(ctx.workspace().config.project.prefixes)
     return prefixes.compact(iri)
-
-
-def _proc_memory_mib(pid: int) -> tuple[float, float]:
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(("VmRSS:", "VmHWM:")):
-            fields[line.split(":")[0]] = int(line.split()[1]) / 1024
-    return fields["VmRSS"], fields["VmHWM"]

@@ -83,7 +83,7 @@ def run(ctx: ScenarioContext) -> list[Figure]:
     """Warm plans (one vendor, whole KG) with and without proofs, cold start, decisions."""
     warm = warm_plane(ctx)
     plane = warm.plane
-    runs = ctx.runs_for(2) if ctx.quick else ctx.repeats(5)  # whole-KG plans: the costliest
+    runs = 1 if ctx.quick else ctx.repeats(5)  # whole-KG plans: the costliest figures
     base = baseline_timing(ctx, warm)
     with_proofs = time_runs(lambda: plane.plan(GOAL), runs=runs)
     _kg, facts = plane.facts()
