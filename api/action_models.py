@@ -70,6 +70,7 @@ class PlanV1(_Wire):
     cost: list[int]
     optimal: bool
     findings: list[str]
+    """A plan: every finding in scope. A decision: only the findings its proof reaches."""
     actions: list[PlannedActionV1]
 
     @classmethod

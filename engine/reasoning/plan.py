@@ -5,6 +5,11 @@ ties broken by the action's text, so it is deterministic), the cost vector and i
 breakdown, whether the optimum was proven, one ``Decision`` per action, the findings, the
 revisions of rules and facts it used, and the proof DAG.
 
+Findings: a plan lists every finding in scope (what is wrong is part of what it answers); the
+decision on one proposed action lists only the findings its proofs reach — the whole KG's
+findings (hundreds of kilobytes at 100k triples) say nothing about one action, and each
+decision record would store and serve them again.
+
 Decision per action: ``deny`` if any ``deny(A, _)`` holds (every reason listed), else
 ``escalate`` if any ``escalate(A, Role, _)`` holds (roles and reasons), else ``allow``.
 """
@@ -21,7 +26,7 @@ from pydantic import BaseModel, ConfigDict
 
 from engine.errors import SolveError
 from engine.reasoning.astutil import render
-from engine.reasoning.proof import ProofGraph
+from engine.reasoning.proof import ProofGraph, RuleNode
 from engine.reasoning.request import Request
 from engine.reasoning.solve import Answer
 
@@ -172,8 +177,10 @@ def assemble_plan(
     facts_revision: str,
     proofs: ProofGraph | None,
     finding_names: frozenset[str],
+    all_findings: bool = True,
 ) -> Plan:
-    """Turn a satisfiable answer into a Plan."""
+    """Turn a satisfiable answer into a Plan; without ``all_findings`` (a decision) only the
+    findings that are nodes of ``proofs`` are listed (none without proofs)."""
     actions = [s.arguments[0] for s in answer.named(("action",)) if len(s.arguments) == 1]
     after = [(s.arguments[0], s.arguments[1]) for s in answer.named(("after",))]
     ordered = order_actions(actions, after)
@@ -204,8 +211,28 @@ def assemble_plan(
         cost=answer.cost,
         cost_breakdown=cost_items(answer.costs, text=answer.rendered),
         optimal=answer.optimal,
-        findings=tuple(answer.text(s) for s in answer.named(finding_names)),
+        findings=_findings(answer, finding_names, proofs, all_findings),
         rules_revision=rules_revision,
         facts_revision=facts_revision,
         proofs=proofs,
+    )
+
+
+def _findings(
+    answer: Answer, names: frozenset[str], proofs: ProofGraph | None, everything: bool
+) -> tuple[str, ...]:
+    """The shown findings, in the answer's order: all of them, or those ``proofs`` reach."""
+    texts = [answer.text(s) for s in answer.named(names)]
+    if everything:
+        return tuple(texts)
+    if proofs is None:
+        return ()
+    reached = proved_atoms(proofs)
+    return tuple(t for t in texts if t in reached)
+
+
+def proved_atoms(proofs: ProofGraph) -> frozenset[str]:
+    """The atom text of every node of a proof graph (rule heads and facts)."""
+    return frozenset(
+        node.head if isinstance(node, RuleNode) else node.atom for node in proofs.nodes.values()
     )

@@ -131,6 +131,7 @@ class Reasoner:
             facts_revision=facts.revision,
             proofs=graph,
             finding_names=FINDINGS,
+            all_findings=findings,
         )
 
     def _proofs(
