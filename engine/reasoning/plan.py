@@ -221,14 +221,15 @@ def assemble_plan(
 def _findings(
     answer: Answer, names: frozenset[str], proofs: ProofGraph | None, everything: bool
 ) -> tuple[str, ...]:
-    """The shown findings, in the answer's order: all of them, or those ``proofs`` reach."""
-    texts = [answer.text(s) for s in answer.named(names)]
+    """All shown findings in the answer's order, or those that are nodes of ``proofs`` in
+    clingo's symbol order (the same order; read from the few nodes, not the thousands of
+    findings a decision's answer shows)."""
     if everything:
-        return tuple(texts)
+        return tuple(answer.text(s) for s in answer.named(names))
     if proofs is None:
         return ()
-    reached = proved_atoms(proofs)
-    return tuple(t for t in texts if t in reached)
+    reached = [t for t in proved_atoms(proofs) if t.split("(", 1)[0] in names]
+    return tuple(str(s) for s in sorted(clingo.parse_term(t) for t in reached))
 
 
 def proved_atoms(proofs: ProofGraph) -> frozenset[str]:
