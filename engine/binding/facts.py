@@ -37,6 +37,8 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import itertools
+from array import array
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -75,8 +77,13 @@ class RecordRef:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form for proofs."""
-        return {"source": self.source, "container": self.container, "row": self.row,
-                "key": self.key, "iri": self.iri}
+        return {
+            "source": self.source,
+            "container": self.container,
+            "row": self.row,
+            "key": self.key,
+            "iri": self.iri,
+        }
 
 
 @dataclass(frozen=True, order=True)
@@ -148,7 +155,8 @@ class FactSet:
         self._text = "".join(line for found in self._lines.values() for line in found)
         self.revision = hashlib.sha256(self._text.encode("utf-8")).hexdigest()
         """sha256 of :meth:`text`: the KG snapshot a decision used."""
-        self._origins: dict[str, tuple[FactOrigin, ...]] = {}
+        self._origins: dict[str, _PredicateOrigins] = {}
+        self._details: dict[tuple[str, str], tuple[_Record, ...]] | None = None
 
     def __len__(self) -> int:
         return sum(len(found) for found in self._lines.values())
@@ -172,93 +180,261 @@ class FactSet:
         """Every fact as a clingo symbol, sorted and deduplicated (built on first use)."""
         return tuple(sorted({clingo.parse_term(line[:-2]) for line in self._text_lines()}))
 
-    def _has_line(self, sig: str, line: str) -> bool:
+    def _position(self, sig: str, line: str) -> int | None:
+        """Where ``line`` sits in the sorted facts of ``sig``, or None if it is not one."""
         found = self._lines.get(sig, [])
         at = bisect.bisect_left(found, line)
-        return at < len(found) and found[at] == line
+        return at if at < len(found) and found[at] == line else None
+
+    def _record_details(self) -> dict[tuple[str, str], tuple[_Record, ...]]:
+        """Every source record's details, read on the first origins() call (one query)."""
+        if self._details is None:
+            self._details = _read_record_details(self._store)
+        return self._details
 
     def _text_lines(self) -> list[str]:
         return [line for found in self._lines.values() for line in found]
 
     def origins(self, atom: clingo.Symbol) -> tuple[FactOrigin, ...]:
-        """The triples (with graph, batch and record) behind a fact; () if not a loaded fact."""
+        """The triples (with graph, batch and record) behind a fact; () if not a loaded fact.
+
+        The first call for a predicate reads the origins of all its facts at once
+        (:class:`_PredicateOrigins`); the :class:`FactOrigin` objects are built per call.
+        """
         if atom.type != clingo.SymbolType.Function or not atom.positive:
             return ()
         sig = f"{atom.name}/{len(atom.arguments)}"
         bound = self._bound.get(sig)
-        line = f"{atom}.\n"
-        if bound is None or not self._has_line(sig, line):
+        if bound is None:
             return ()
-        hit = self._origins.get(line)
-        if hit is None:
-            hit = self._find_origins(bound, atom.arguments)
-            self._origins[line] = hit
-        return hit
+        at = self._position(sig, f"{atom}.\n")
+        if at is None:
+            return ()
+        index = self._origins.get(sig)
+        if index is None:
+            index = _PredicateOrigins.read(self, sig, bound)
+            self._origins[sig] = index
+        return index.origins(at, self.terms.prefixes)
 
-    def _find_origins(self, bound: _Bound, args: Sequence[clingo.Symbol]) -> (
-        tuple[FactOrigin, ...]
-    ):
-        subjects = [t for t in self.terms.terms(args[0]) if isinstance(t, ox.NamedNode)]
+
+@dataclass(frozen=True)
+class _Record:
+    """One source record's part of a FactOrigin, shared by every triple the record produced."""
+
+    batch: str | None
+    record: RecordRef
+
+
+class _PredicateOrigins:
+    """The origins of every fact of one predicate, read with one query, stored by column.
+
+    Why columns: at a million facts a FactOrigin per fact (six strings, a RecordRef, tuples)
+    costs hundreds of bytes each; here a triple costs two references to RDF terms shared
+    with the other triples (``terms``), two small indexes (property, graph) and a reference
+    to a :class:`_Record` shared by all triples of that record. FactOrigins are built when
+    a proof asks for one fact.
+
+    Layout: the facts are those of :attr:`FactSet._lines` ``[sig]`` (sorted); fact ``i`` has
+    triples ``fact_start[i]:fact_start[i+1]``, triple ``t`` has records
+    ``triple_start[t]:triple_start[t+1]`` (none: the triple no record claims).
+    """
+
+    def __init__(self, props: Sequence[str], graphs: Sequence[str]) -> None:
+        self.props = tuple(props)
+        self.graphs = tuple(graphs)
+        self.fact_start = array("q", [0])
+        self.subjects: list[RdfTerm] = []
+        self.objects: list[RdfTerm] = []
+        self.prop_at = array("H")
+        self.graph_at = array("H")
+        self.triple_start = array("q", [0])
+        self.records: list[_Record] = []
+
+    @classmethod
+    def read(cls, facts: FactSet, sig: str, bound: _Bound) -> _PredicateOrigins:
+        """Every (s, p, o, g) of ``bound``'s IRIs in the fact set's graphs, with the records
+        that produced it, grouped by fact.
+
+        Two queries: the triples, and the triples joined with the records graphs' ``wr:produced``
+        (an inner join, which Oxigraph evaluates per triple through its index; the same join
+        as an OPTIONAL scans every record instead). Record details come from
+        :meth:`FactSet._record_details`, read once for all predicates.
+        """
+        graphs = [g.value for g in facts._graphs]
         if bound.predicate.arity == 1:
-            props: Collection[RdfTerm] = [ox.NamedNode(RDF_TYPE)]
-            objects: Collection[RdfTerm] = [ox.NamedNode(i) for i in bound.iris]
+            props = [RDF_TYPE]
+            pattern = f"?s <{RDF_TYPE}> ?o"
+            values = _values("o", [ox.NamedNode(i) for i in bound.iris])
         else:
-            props = [ox.NamedNode(i) for i in bound.iris]
-            objects = self.terms.terms(args[1])
-        if not subjects or not objects:
-            return ()
-        query = (
-            f"SELECT ?s ?p ?o ?g WHERE {{ {_values('g', self._graphs)} {_values('s', subjects)} "
-            f"{_values('p', props)} {_values('o', objects)} GRAPH ?g {{ ?s ?p ?o }} }}"
+            props = sorted(bound.iris)
+            pattern = "?s ?p ?o"
+            values = _values("p", [ox.NamedNode(i) for i in bound.iris])
+        out = cls(props, graphs)
+        lines = facts._lines.get(sig, [])
+        if not lines or not graphs:
+            out.fact_start.extend([0] * len(lines))
+            return out
+        select = "?s ?o ?g" if bound.predicate.arity == 1 else "?s ?o ?g ?p"
+        where = f"{_values('g', facts._graphs)} {values} GRAPH ?g {{ {pattern} }}"
+        triples = _solutions(facts._store, f"SELECT {select} WHERE {{ {where} }}")
+        produced = _solutions(
+            facts._store,
+            f"SELECT {select} ?rg ?rec WHERE {{ {where} "
+            f"GRAPH ?rg {{ ?rec <{WR}produced> <<( {pattern} )>> }} }}",
         )
-        found: set[FactOrigin] = set()
-        for row in _solutions(self._store, query):
-            s, p, o, g = row[0], row[1], row[2], row[3]
-            assert isinstance(s, ox.NamedNode) and isinstance(p, ox.NamedNode)
-            assert isinstance(o, ox.NamedNode | ox.Literal) and isinstance(g, ox.NamedNode)
-            found.update(self._records(s, p, o, g))
-        return tuple(sorted(found))
+        out._fill(facts, bound, lines, triples, produced)
+        return out
 
-    def _records(self, s: ox.NamedNode, p: ox.NamedNode, o: RdfTerm, g: ox.NamedNode) -> (
-        list[FactOrigin]
-    ):
-        pm = self.terms.prefixes
-        triple = (str(s), str(p), str(o))
-        compact = (pm.compact(s.value), pm.compact(p.value), _compact_term(o, pm))
-        query = (
-            f"SELECT ?rg ?rec ?src ?container ?row ?key ?batch WHERE {{ GRAPH ?rg {{ "
-            f"?rec <{WR}produced> <<( {s} {p} {o} )>> . "
-            f"OPTIONAL {{ ?rec <{WR}fromSource> ?src }} "
-            f"OPTIONAL {{ ?rec <{WR}container> ?container }} "
-            f"OPTIONAL {{ ?rec <{WR}row> ?row }} OPTIONAL {{ ?rec <{WR}key> ?key }} "
-            f"OPTIONAL {{ ?rec <{PROV_GENERATED_BY}> ?batch }} }} }}"
-        )
-        wanted = None
-        if g.value.startswith(SOURCE_GRAPH_PREFIX):
-            wanted = RECORDS_GRAPH_PREFIX + g.value[len(SOURCE_GRAPH_PREFIX) :]
+    def _fill(
+        self,
+        facts: FactSet,
+        bound: _Bound,
+        lines: Sequence[str],
+        triples: ox.QuerySolutions,
+        produced: ox.QuerySolutions,
+    ) -> None:
+        name = bound.predicate.name
+        unary = bound.predicate.arity == 1
+        entries = facts.terms.entries
+        prop_of = {p: i for i, p in enumerate(self.props)}
+        graph_of = {g: i for i, g in enumerate(self.graphs)}
+        canon: dict[RdfTerm, RdfTerm] = {}
+        # fact position → (s, p, o, g) → the records that count for that triple
+        found: dict[int, dict[tuple[RdfTerm, int, RdfTerm, int], set[_Record]]] = {}
+
+        def triple_of(
+            row: ox.QuerySolution,
+        ) -> tuple[int, tuple[RdfTerm, int, RdfTerm, int]] | None:
+            s, o, g = row[0], row[1], row[2]
+            if not isinstance(s, ox.NamedNode) or not isinstance(g, ox.NamedNode):
+                return None
+            if not isinstance(o, ox.NamedNode | ox.Literal):
+                return None
+            es = entries.get(s)
+            if es is None:
+                return None
+            if unary:
+                line, p_at = f"{name}({es[0]}).\n", 0
+            else:
+                eo = entries.get(o)
+                p = row[3]
+                if eo is None or not isinstance(p, ox.NamedNode):
+                    return None
+                line, p_at = f"{name}({es[0]},{eo[0]}).\n", prop_of[p.value]
+            at = bisect.bisect_left(lines, line)
+            if at >= len(lines) or lines[at] != line:
+                return None
+            return at, (canon.setdefault(s, s), p_at, canon.setdefault(o, o), graph_of[g.value])
+
+        for row in triples:
+            hit = triple_of(row)
+            if hit is not None:
+                found.setdefault(hit[0], {}).setdefault(hit[1], set())
+        details = facts._record_details()
+        rg_at, rec_at = (3, 4) if unary else (4, 5)
+        for row in produced:
+            hit = triple_of(row)
+            rg, rec = row[rg_at], row[rec_at]
+            if hit is None or not isinstance(rg, ox.NamedNode) or not isinstance(rec, ox.NamedNode):
+                continue
+            graph = self.graphs[hit[1][3]]
+            if not _counts(rg.value, graph):
+                continue
+            records = found.setdefault(hit[0], {}).setdefault(hit[1], set())
+            default = (
+                _Record(
+                    None,
+                    RecordRef(rg.value[len(RECORDS_GRAPH_PREFIX) :], None, None, None, rec.value),
+                ),
+            )
+            records.update(details.get((rg.value, rec.value), default))
+        for at in range(len(lines)):
+            for (s, p_at, o, g_at), records in found.get(at, {}).items():
+                self.subjects.append(s)
+                self.objects.append(o)
+                self.prop_at.append(p_at)
+                self.graph_at.append(g_at)
+                self.records.extend(records)
+                self.triple_start.append(len(self.records))
+            self.fact_start.append(len(self.subjects))
+
+    def origins(self, at: int, prefixes: PrefixMap) -> tuple[FactOrigin, ...]:
+        """The FactOrigins of the fact at position ``at``, sorted."""
         out: list[FactOrigin] = []
-        for row in _solutions(self._store, query):
-            rg, rec = row[0], row[1]
-            if not isinstance(rg, ox.NamedNode) or not isinstance(rec, ox.NamedNode):
-                continue
-            if not rg.value.startswith(RECORDS_GRAPH_PREFIX):
-                continue
-            if wanted is not None and rg.value != wanted:
-                continue
-            name = rg.value[len(RECORDS_GRAPH_PREFIX) :]
-            src, container, n, key, batch = row[2], row[3], row[4], row[5], row[6]
-            record = RecordRef(
-                source=src.value if isinstance(src, ox.Literal) else name,
-                container=container.value if isinstance(container, ox.Literal) else None,
-                row=_int_or_none(n),
-                key=key.value if isinstance(key, ox.Literal) else None,
-                iri=rec.value,
+        for t in range(self.fact_start[at], self.fact_start[at + 1]):
+            s, o = self.subjects[t], self.objects[t]
+            p = self.props[self.prop_at[t]]
+            g = self.graphs[self.graph_at[t]]
+            assert isinstance(s, ox.NamedNode)
+            triple = (str(s), f"<{p}>", str(o))
+            compact = (prefixes.compact(s.value), prefixes.compact(p), _compact_term(o, prefixes))
+            records = self.records[self.triple_start[t] : self.triple_start[t + 1]]
+            if not records:
+                out.append(FactOrigin(triple, compact, g, None, None))
+            out.extend(FactOrigin(triple, compact, g, r.batch, r.record) for r in records)
+        return tuple(sorted(set(out)))
+
+
+def _counts(records_graph: str, graph: str) -> bool:
+    """Whether a record of ``records_graph`` counts for a triple of ``graph``: any records
+    graph does, but for a triple of a source graph only that source's records graph."""
+    if not records_graph.startswith(RECORDS_GRAPH_PREFIX):
+        return False
+    if not graph.startswith(SOURCE_GRAPH_PREFIX):
+        return True
+    return records_graph[len(RECORDS_GRAPH_PREFIX) :] == graph[len(SOURCE_GRAPH_PREFIX) :]
+
+
+_DETAILS: Final = (
+    f"{WR}fromSource",
+    f"{WR}container",
+    f"{WR}row",
+    f"{WR}key",
+    PROV_GENERATED_BY,
+)
+
+
+def _read_record_details(store: KnowledgeStore) -> dict[tuple[str, str], tuple[_Record, ...]]:
+    """(records graph, record IRI) → its records, one per combination of its details.
+
+    What ``OPTIONAL`` per detail gives, per record: several values of a detail give several
+    records (a cross product), a missing one None, the source defaulting to the records
+    graph's name; a value of the wrong kind reads as missing.
+    """
+    query = (
+        f"SELECT ?rg ?rec ?d ?v WHERE {{ {_values('d', [ox.NamedNode(d) for d in _DETAILS])} "
+        f"GRAPH ?rg {{ ?rec ?d ?v }} }}"
+    )
+    values: dict[tuple[str, str], list[list[object]]] = {}
+    where = {d: i for i, d in enumerate(_DETAILS)}
+    for rg, rec, d, v in _solutions(store, query):
+        if not isinstance(rg, ox.NamedNode) or not rg.value.startswith(RECORDS_GRAPH_PREFIX):
+            continue
+        if not isinstance(rec, ox.NamedNode) or not isinstance(d, ox.NamedNode):
+            continue
+        slots = values.setdefault((rg.value, rec.value), [[], [], [], [], []])
+        slots[where[d.value]].append(v)
+    shared: dict[_Record, _Record] = {}
+    out: dict[tuple[str, str], tuple[_Record, ...]] = {}
+    for (rg_iri, rec_iri), (srcs, containers, rows, keys, batches) in values.items():
+        name = rg_iri[len(RECORDS_GRAPH_PREFIX) :]
+        made: set[_Record] = set()
+        for src, container, n, key, batch in itertools.product(
+            srcs or [None], containers or [None], rows or [None], keys or [None], batches or [None]
+        ):
+            record = _Record(
+                batch.value if isinstance(batch, ox.NamedNode) else None,
+                RecordRef(
+                    source=src.value if isinstance(src, ox.Literal) else name,
+                    container=container.value if isinstance(container, ox.Literal) else None,
+                    row=_int_or_none(n),
+                    key=key.value if isinstance(key, ox.Literal) else None,
+                    iri=rec_iri,
+                ),
             )
-            out.append(
-                FactOrigin(triple, compact, g.value,
-                           batch.value if isinstance(batch, ox.NamedNode) else None, record)
-            )
-        return out or [FactOrigin(triple, compact, g.value, None, None)]
+            made.add(shared.setdefault(record, record))
+        out[(rg_iri, rec_iri)] = tuple(made)
+    return out
 
 
 def _int_or_none(term: object) -> int | None:
@@ -277,13 +453,12 @@ def _solutions(store: KnowledgeStore, query: str) -> ox.QuerySolutions:
     return result
 
 
-def _load_class(store: KnowledgeStore, bound: _Bound, graph_values: str, index: TermIndex,
-                out: set[str]) -> None:
+def _load_class(
+    store: KnowledgeStore, bound: _Bound, graph_values: str, index: TermIndex, out: set[str]
+) -> None:
     name = bound.predicate.name
     classes = _values("c", [ox.NamedNode(i) for i in bound.iris])
-    query = (
-        f"SELECT ?s WHERE {{ {graph_values} {classes} GRAPH ?g {{ ?s <{RDF_TYPE}> ?c }} }}"
-    )
+    query = f"SELECT ?s WHERE {{ {graph_values} {classes} GRAPH ?g {{ ?s <{RDF_TYPE}> ?c }} }}"
     entries = index.entries
     sig = bound.predicate.signature
     for (s,) in _solutions(store, query):
@@ -292,8 +467,9 @@ def _load_class(store: KnowledgeStore, bound: _Bound, graph_values: str, index: 
             out.add(f"{name}({es[0]}).\n")
 
 
-def _load_property(store: KnowledgeStore, bound: _Bound, graph_values: str, index: TermIndex,
-                   out: set[str]) -> None:
+def _load_property(
+    store: KnowledgeStore, bound: _Bound, graph_values: str, index: TermIndex, out: set[str]
+) -> None:
     pred = bound.predicate
     name, sig = pred.name, pred.signature
     if len(bound.iris) == 1:
