@@ -3,21 +3,36 @@
 A plan's id is a hash of what determines it (goal, parameters, rules revision, facts revision,
 today), so asking twice on the same state returns the same plan; the stored body is the plan's
 JSON with every proof, which is what ``warrant explain`` and the API render later.
+
+``store`` takes the caller's connection, so the service writes a record and the audit entry
+that records it in one transaction, and says whether the record is new: a repeated request
+(the same id) reuses the stored record without decoding it again when its body is the one
+just computed (a decision on the same state always is).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
+from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from engine.action.db import plans, read, write
+from engine.action.db import is_sqlite, plans, read, write
 from engine.errors import ConflictError, NotFoundError
 from engine.planning import PlanKind, PlanRecord
 from engine.reasoning import Plan
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A saved record, and whether this call inserted it (False: it was stored already)."""
+
+    record: PlanRecord
+    new: bool
 
 
 class PlanStore:
@@ -29,37 +44,73 @@ class PlanStore:
     def save(self, record: PlanRecord, *, idempotency_key: str | None = None) -> PlanRecord:
         """Store a plan; the same id again is a no-op. A reused idempotency key returns the
         plan first stored under it (ConflictError if it named another goal)."""
+        with write(self.engine) as conn:
+            return self.store(conn, record, idempotency_key=idempotency_key).record
+
+    def store(
+        self, conn: Connection, record: PlanRecord, *, idempotency_key: str | None = None
+    ) -> Stored:
+        """``save`` inside the caller's write transaction ``conn`` (nothing is committed here).
+
+        On SQLite the write transaction holds the database lock, so the look-ups and the insert
+        cannot race; elsewhere the insert runs in a savepoint, and a concurrent writer's row
+        (same id or idempotency key) is returned after it.
+        """
         if idempotency_key is not None:
-            existing = self.by_idempotency_key(idempotency_key)
+            existing = self._by_key(conn, idempotency_key)
             if existing is not None:
                 if existing.plan.goal != record.plan.goal:
                     raise ConflictError(
                         f"idempotency key `{idempotency_key}` was used for another request"
                     )
-                return existing
-        body = json.dumps(record.as_dict(), sort_keys=True)
+                return Stored(existing, new=False)
+        found = self._same_id(conn, record, keyed=idempotency_key is not None)
+        if found is not None:
+            return found
+        values = {
+            "id": record.id,
+            "kind": record.kind,
+            "goal": record.plan.goal,
+            "created_at": record.created_at.isoformat(),
+            "kg_state": record.kg_state,
+            "rules_revision": record.plan.rules_revision,
+            "idempotency_key": idempotency_key,
+            "body": encode(record),
+        }
+        if is_sqlite(conn):
+            conn.execute(sa.insert(plans).values(**values))
+            return Stored(record, new=True)
         try:
-            with write(self.engine) as conn:
-                if conn.execute(sa.select(plans.c.id).where(plans.c.id == record.id)).first():
-                    return self.get(record.id) if idempotency_key is None else record
-                conn.execute(
-                    sa.insert(plans).values(
-                        id=record.id,
-                        kind=record.kind,
-                        goal=record.plan.goal,
-                        created_at=record.created_at.isoformat(),
-                        kg_state=record.kg_state,
-                        rules_revision=record.plan.rules_revision,
-                        idempotency_key=idempotency_key,
-                        body=body,
-                    )
-                )
+            with conn.begin_nested():
+                conn.execute(sa.insert(plans).values(**values))
         except IntegrityError:
-            found = self.by_idempotency_key(idempotency_key) if idempotency_key else None
-            if found is not None:
-                return found
+            if idempotency_key is not None:
+                keyed = self._by_key(conn, idempotency_key)
+                if keyed is not None:
+                    return Stored(keyed, new=False)
+            raced = self._same_id(conn, record, keyed=idempotency_key is not None)
+            if raced is not None:
+                return raced
             raise
-        return record
+        return Stored(record, new=True)
+
+    def _same_id(self, conn: Connection, record: PlanRecord, *, keyed: bool) -> Stored | None:
+        """The stored record with ``record``'s id, if any. Its body differs from ``record``'s
+        at most in the creation time when the two were computed alike: then ``record`` with
+        the stored time is the stored record, and decoding (and validating every proof node)
+        is skipped."""
+        row = conn.execute(
+            sa.select(plans.c.created_at, plans.c.body).where(plans.c.id == record.id)
+        ).first()
+        if row is None:
+            return None
+        if keyed:  # what `save` always did: the new record, its key not recorded
+            return Stored(record, new=False)
+        created = dt.datetime.fromisoformat(row.created_at)
+        again = dataclasses.replace(record, created_at=created)
+        if encode(again) == row.body:
+            return Stored(again, new=False)
+        return Stored(_decode(row.body), new=False)
 
     def get(self, plan_id: str) -> PlanRecord:
         """A stored plan; NotFoundError naming the id otherwise."""
@@ -72,9 +123,10 @@ class PlanStore:
     def by_idempotency_key(self, key: str) -> PlanRecord | None:
         """The plan stored under an idempotency key, if any."""
         with read(self.engine) as conn:
-            row = conn.execute(
-                sa.select(plans.c.body).where(plans.c.idempotency_key == key)
-            ).first()
+            return self._by_key(conn, key)
+
+    def _by_key(self, conn: Connection, key: str) -> PlanRecord | None:
+        row = conn.execute(sa.select(plans.c.body).where(plans.c.idempotency_key == key)).first()
         return None if row is None else _decode(row[0])
 
     def list(self, *, limit: int = 50) -> list[PlanRecord]:
@@ -84,6 +136,22 @@ class PlanStore:
                 sa.select(plans.c.body).order_by(plans.c.created_at.desc()).limit(limit)
             ).all()
         return [_decode(r[0]) for r in rows]
+
+
+def encode(record: PlanRecord) -> str:
+    """The stored body: ``record.as_dict()`` as sorted JSON, serialised once (``as_dict``
+    writes the plan's indented JSON and parses it back, which doubled the cost)."""
+    return json.dumps(
+        {
+            "id": record.id,
+            "kind": record.kind,
+            "created_at": record.created_at.isoformat(),
+            "kg_state": record.kg_state,
+            "now": record.now,
+            **record.plan.model_dump(mode="json"),
+        },
+        sort_keys=True,
+    )
 
 
 def _decode(body: str) -> PlanRecord:

@@ -44,7 +44,7 @@ from engine.planning import DecisionPlane, PlanRecord
 from engine.reasoning import WhyNot
 from engine.reasoning.rules import RuleMessage
 from engine.store.base import GraphChange, KnowledgeStore
-from engine.vocab import GRAPH_DECISIONS
+from engine.vocab import GRAPH_DECISIONS, RDF_TYPE, plan_node, wr
 from engine.workspace import Workspace
 
 _QUARANTINE_LISTED = 100
@@ -90,13 +90,22 @@ class WarrantService:
         self.plans = PlanStore(engine)
         self.plane = DecisionPlane(workspace, store, clock=clock.now)
         self.outbox = Outbox(
-            engine, clock=clock, rng=rng or random.Random(), policy=retry_policy,
+            engine,
+            clock=clock,
+            rng=rng or random.Random(),
+            policy=retry_policy,
             executors=executors,
         )
         self.approvals = ApprovalStore(engine)
         self.flow = ApprovalFlow(
-            plane=self.plane, plans=self.plans, approvals=self.approvals, audit=self.audit,
-            outbox=self.outbox, store=store, engine=engine, clock=clock,
+            plane=self.plane,
+            plans=self.plans,
+            approvals=self.approvals,
+            audit=self.audit,
+            outbox=self.outbox,
+            store=store,
+            engine=engine,
+            clock=clock,
         )
         self._ingestor: Ingestor | None = None
 
@@ -117,8 +126,14 @@ class WarrantService:
             for name, cfg in workspace.config.executors.items()
         }
         executors = build_executors(section, env=os.environ if env is None else env)
-        return cls(workspace, store, engine=engine, clock=clock, executors=executors,
-                   retry_policy=retry_policy)
+        return cls(
+            workspace,
+            store,
+            engine=engine,
+            clock=clock,
+            executors=executors,
+            retry_policy=retry_policy,
+        )
 
     def close(self) -> None:
         """Close the executors (the store and the engine belong to the caller)."""
@@ -131,8 +146,9 @@ class WarrantService:
         if self._ingestor is None:
             files = self.workspace.ontology_files()
             ontology = self.plane.ontology() if files else None
-            self._ingestor = Ingestor(self.workspace, self.store, clock=self.clock.now,
-                                      ontology=ontology)
+            self._ingestor = Ingestor(
+                self.workspace, self.store, clock=self.clock.now, ontology=ontology
+            )
         return self._ingestor
 
     def ingest(
@@ -154,24 +170,46 @@ class WarrantService:
         """Apply pushed upserts and deletes to a source as one gated, recorded batch."""
         read = pushed_read(self.workspace, self.store, source, change)
         summary = self.ingestor().ingest_read(read)
-        self._audit_batch(summary, actor=actor, pushed=True,
-                          extra={"upserted": len(change.upsert), "deleted": len(change.delete)})
+        self._audit_batch(
+            summary,
+            actor=actor,
+            pushed=True,
+            extra={"upserted": len(change.upsert), "deleted": len(change.delete)},
+        )
         return summary
 
-    def _audit_batch(self, s: IngestSummary, *, actor: str, pushed: bool,
-                     extra: Mapping[str, object] | None = None) -> None:
+    def _audit_batch(
+        self,
+        s: IngestSummary,
+        *,
+        actor: str,
+        pushed: bool,
+        extra: Mapping[str, object] | None = None,
+    ) -> None:
         payload = {k: v for k, v in s.as_dict().items() if k != "quarantine"}
         payload |= {"pushed": pushed, **(extra or {})}
         at = self.clock.now()
         with write(self.engine) as conn:
-            self.audit.append(AuditKind.INGEST_BATCH, actor=actor, subject=f"source:{s.source}",
-                              payload=payload, at=at, conn=conn)
+            self.audit.append(
+                AuditKind.INGEST_BATCH,
+                actor=actor,
+                subject=f"source:{s.source}",
+                payload=payload,
+                at=at,
+                conn=conn,
+            )
             if s.quarantined and not s.unchanged:
                 self.audit.append(
-                    AuditKind.QUARANTINE, actor=actor, subject=f"source:{s.source}",
-                    payload={"batch_id": s.batch_id, "quarantined": s.quarantined,
-                             "records": list(s.quarantine[:_QUARANTINE_LISTED])},
-                    at=at, conn=conn,
+                    AuditKind.QUARANTINE,
+                    actor=actor,
+                    subject=f"source:{s.source}",
+                    payload={
+                        "batch_id": s.batch_id,
+                        "quarantined": s.quarantined,
+                        "records": list(s.quarantine[:_QUARANTINE_LISTED]),
+                    },
+                    at=at,
+                    conn=conn,
                 )
 
     # -- plans and decisions ---------------------------------------------------------------
@@ -220,31 +258,49 @@ class WarrantService:
     def _store_record(
         self, record: PlanRecord, *, actor: str, idempotency_key: str | None = None
     ) -> PlanRecord:
-        stored = self.plans.save(record, idempotency_key=idempotency_key)
-        kind = AuditKind.PLAN if stored.kind == "plan" else AuditKind.DECISION
-        self.audit.append(
-            kind,
-            actor=actor,
-            subject=f"plan:{stored.id}",
-            payload={
-                "goal": stored.plan.goal,
-                "proposed": stored.plan.proposed,
-                "params": dict(stored.plan.params),
-                "rules_revision": stored.plan.rules_revision,
-                "kg_state": stored.kg_state,
-                "idempotency_key": idempotency_key,
-                "decisions": [
-                    {"action": a.action, "kind": a.decision.kind, "roles": list(a.decision.roles),
-                     "reasons": list(a.decision.reasons)}
-                    for a in stored.plan.actions
-                ],
-            },
-            at=self.clock.now(),
-        )
-        self.store.apply([GraphChange(GRAPH_DECISIONS, added=plan_triples(stored))])
+        """Store the record and its audit entry in one transaction, and its PROV-O statements
+        in the decisions graph before that transaction commits: a failure anywhere leaves no
+        record without its entry (the KG write is idempotent, so a record whose statements
+        are in the KG already, a repeated request, does not write them again)."""
+        with write(self.engine) as conn:
+            saved = self.plans.store(conn, record, idempotency_key=idempotency_key)
+            stored = saved.record
+            kind = AuditKind.PLAN if stored.kind == "plan" else AuditKind.DECISION
+            self.audit.append(
+                kind,
+                actor=actor,
+                subject=f"plan:{stored.id}",
+                payload={
+                    "goal": stored.plan.goal,
+                    "proposed": stored.plan.proposed,
+                    "params": dict(stored.plan.params),
+                    "rules_revision": stored.plan.rules_revision,
+                    "kg_state": stored.kg_state,
+                    "idempotency_key": idempotency_key,
+                    "decisions": [
+                        {
+                            "action": a.action,
+                            "kind": a.decision.kind,
+                            "roles": list(a.decision.roles),
+                            "reasons": list(a.decision.reasons),
+                        }
+                        for a in stored.plan.actions
+                    ],
+                },
+                at=self.clock.now(),
+                conn=conn,
+            )
+            if saved.new or not self._in_decisions_graph(stored.id):
+                self.store.apply([GraphChange(GRAPH_DECISIONS, added=plan_triples(stored))])
         if stored.kind == "plan":
             self.flow.queue_escalations(stored, dispatch=False)
         return stored
+
+    def _in_decisions_graph(self, plan_id: str) -> bool:
+        """Whether a plan's statements are in the decisions graph (they are written in one
+        store transaction, so its ``wr:Plan`` type stands for all of them)."""
+        found = self.store.match(plan_node(plan_id), RDF_TYPE, wr("Plan"), GRAPH_DECISIONS)
+        return next(iter(found), None) is not None
 
     def get_plan(self, plan_id: str) -> PlanRecord:
         """A stored plan or decision (NotFoundError otherwise)."""
@@ -267,8 +323,11 @@ class WarrantService:
         added = []
         for r in report.records:
             added += dispatch_triples(
-                r.action_id, outcome=str(r.outcome), state=str(r.state or "taken_over"),
-                attempt=r.attempt, at=at,
+                r.action_id,
+                outcome=str(r.outcome),
+                state=str(r.state or "taken_over"),
+                attempt=r.attempt,
+                at=at,
             )
         if added:
             self.store.apply([GraphChange(GRAPH_DECISIONS, added=added)])
@@ -304,16 +363,24 @@ class WarrantService:
             rules = self.plane.rules()
         except RuleError as exc:
             self.audit.append(
-                AuditKind.RULE_RELOAD, actor=actor, subject="rules",
-                payload={"before": before, "ok": False, "code": exc.code,
-                         "error": str(exc)[:500]},
+                AuditKind.RULE_RELOAD,
+                actor=actor,
+                subject="rules",
+                payload={"before": before, "ok": False, "code": exc.code, "error": str(exc)[:500]},
                 at=self.clock.now(),
             )
             raise
         self.audit.append(
-            AuditKind.RULE_RELOAD, actor=actor, subject="rules",
-            payload={"before": before, "after": rules.revision, "rules": len(rules.rules),
-                     "changed": before != rules.revision, "ok": True},
+            AuditKind.RULE_RELOAD,
+            actor=actor,
+            subject="rules",
+            payload={
+                "before": before,
+                "after": rules.revision,
+                "rules": len(rules.rules),
+                "changed": before != rules.revision,
+                "ok": True,
+            },
             at=self.clock.now(),
         )
         return RulesReload(before=before, after=rules.revision, rules=len(rules.rules))
