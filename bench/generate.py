@@ -340,7 +340,7 @@ def _relationships(
     return items, triples, len(broken)
 
 
-def _copy_contracts(root: Path) -> None:
+def copy_contracts(root: Path) -> None:
     """Copy mappings, ontology and rules; widen fixed-digit identifier patterns in shapes."""
     for name in ("mappings", "ontology", "rules"):
         src, dst = REPO_ROOT / name, root / name
@@ -361,7 +361,7 @@ def generate(root: Path, *, triples: int, seed: int = DEFAULT_SEED) -> Generated
         raise ValueError(f"triples must be positive, got {triples}")
     root = root.resolve()
     (root / "data").mkdir(parents=True, exist_ok=True)
-    _copy_contracts(root)
+    copy_contracts(root)
     rng = random.Random(seed)
     sizes = Sizes.for_triples(triples)
     people, hr_triples, hr_broken = _write_hr(root / "data" / "hr.sqlite", rng, sizes)

@@ -87,10 +87,12 @@ def kg_state(store: KnowledgeStore) -> str:
 
 
 def used_signatures(rules: RuleSet) -> set[tuple[str, int]]:
-    """Every predicate signature the rules mention: only these facts are handed to clingo."""
+    """Every predicate signature the rules mention (the ``in <class>`` domains of their
+    ``@param`` / ``@action`` annotations too): only these facts are handed to clingo."""
     from engine.reasoning.astutil import atom_signature, walk
 
-    out: set[tuple[str, int]] = set()
+    out: set[tuple[str, int]] = {(p.domain, 1) for p in rules.params if p.domain}
+    out |= {(d, 1) for a in rules.actions for d in a.domains if d}
     for stmt in rules.statements:
         for node in walk(stmt.node):
             if node.ast_type == clingo.ast.ASTType.SymbolicAtom:

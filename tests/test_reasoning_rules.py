@@ -74,6 +74,11 @@ CHECK_CASES = [
     ('% @rule r "x"\n#show p/1.', "bad_annotation", 1, 1, "not followed by a rule"),
     ('% @rule r "x"\np.\n% @rule r "y"\nq.', "duplicate_rule_id", 4, 1, "already used"),
     ("% @param n: float", "bad_annotation", 1, 1, "@param"),
+    ("% @param n: iri in", "bad_annotation", 1, 1, "[in <class>]"),
+    ("% @param v: iri in vendr", "bad_domain", 1, 1, "did you mean `vendor`"),
+    ("% @param v: iri in supplies", "bad_domain", 1, 1, "not a class predicate"),
+    ("% @action a(X: iri in hot)\nhot(X) :- vendor(X).", "bad_domain", 1, 1, "derived by"),
+    ("% @action a(X: iri in request)", "bad_domain", 1, 1, "derived by the rules"),
     ("#program step(t).\np.", "program_part", 1, 1, "not supported"),
 ]
 
@@ -119,3 +124,14 @@ def test_messages_sort_by_location() -> None:
     places = [(m.file, m.line, m.column) for m in messages]
     assert places == sorted(places)
     assert places[0][0] == "rules/a.lp"
+
+
+def test_domain_annotations_are_read() -> None:
+    rules = rules_from_texts(
+        {"rules/t.lp": "% @param v: iri in vendor\n% @action a(X: iri in flow, N: int)\n"}
+    )
+    assert [(p.name, p.type, p.domain) for p in rules.params] == [("v", "iri", "vendor")]
+    (action,) = rules.actions
+    assert action.args == (("X", "iri"), ("N", "int"))
+    assert (action.domain(0), action.domain(1)) == ("flow", None)
+    assert not check_rules(rules, schema_predicates=SCHEMA)

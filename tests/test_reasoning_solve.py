@@ -226,6 +226,42 @@ def test_warm_control_is_reused_across_requests() -> None:
     assert solver.solve(facts, odd).shown == ()
 
 
+TYPED = """
+% @goal audit "which vendors reach exposed ones"
+% @param vendor: iri in vendor
+% @action cut(V: iri in vendor, W: iri)
+% @rule flag "{V} is flagged"
+finding(flagged(V)) :- request(audit), param(vendor, V), vendor(V).
+% @rule cut_bad "cutting {V} off {W} is refused"
+deny(cut(V, W), "W is bad") :- action(cut(V, W)), bad(W).
+"""
+
+
+def test_typed_domains_declare_only_class_members() -> None:
+    """``in vendor`` keeps the warm control to vendors; any other value is still answered."""
+    rules = rules_from_texts({"rules/typed.lp": TYPED})
+    solver = Solver(rules)
+    vendors = [F("vendor", [S(f"v{i}")]) for i in range(3)]
+    facts = FactSet.from_groups(
+        {"vendor/1": vendors, "bad/1": [F("bad", [S("w")])], "note/1": [F("note", [S("x")])]}
+    )
+    domain = solver._domain(facts)
+    params = {s.arguments[1] for s in domain if s.name == "param"}
+    assert params == {S("v0"), S("v1"), S("v2")}
+    cuts = {s.arguments[0] for s in domain if s.name == "proposed"}
+    # V over the 3 vendors, W (untyped iri) over all 5 strings of the facts
+    assert len(cuts) == 3 * 5 and F("cut", [S("v1"), S("w")]) in cuts
+    first = solver.solve(facts, plan_request(rules, "audit", {"vendor": "v1"}, now=None))
+    assert first.shown == (F("finding", [F("flagged", [S("v1")])]),)
+    outside = solver.solve(facts, plan_request(rules, "audit", {"vendor": "x"}, now=None))
+    assert (first.reused, outside.reused, outside.shown) == (False, False, ())
+    reasoner = Reasoner(rules)
+    decided = reasoner.decide(facts, F("cut", [S("x"), S("w")]), now=None)
+    assert decided.actions[0].decision.kind == "deny"  # outside the domain, still decided
+    allowed = reasoner.decide(facts, F("cut", [S("v0"), S("x")]), now=None)
+    assert allowed.actions[0].decision.kind == "allow"
+
+
 def test_warm_request_is_much_faster_than_grounding() -> None:
     """Timing is printed, not asserted; the structure (reuse) is what the test checks."""
     rules = rules_from_texts({"rules/chain.lp": CHAIN})

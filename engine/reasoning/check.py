@@ -57,7 +57,39 @@ def check_rules(
                 add(m)
     for m in _predicates(rules, schema_predicates):
         add(m)
+    for m in _domains(rules, schema_predicates):
+        add(m)
     return sorted(messages.values())
+
+
+def _domains(rules: RuleSet, schema: Mapping[str, int] | None) -> list[RuleMessage]:
+    """Each ``in <class>`` of a ``@param`` / ``@action`` names a unary fact predicate.
+
+    The warm solver reads a domain's members from the facts before grounding, so a predicate
+    the rules derive would read as empty (every request then grounds its own control).
+    """
+    derived = {sig for r in rules.rules for sig in head_signatures(r)}
+    named: list[tuple[str, str, int, str]] = [
+        (p.domain, p.file, p.line, f"parameter `{p.name}`") for p in rules.params if p.domain
+    ]
+    for a in rules.actions:
+        for i, (var, _kind) in enumerate(a.args):
+            domain = a.domain(i)
+            if domain:
+                named.append((domain, a.file, a.line, f"argument {var} of action `{a.name}`"))
+    out: list[RuleMessage] = []
+    for domain, file, line, what in named:
+        problem = None
+        if (domain, 1) in INPUTS or (domain, 1) in derived or domain in dict(OUTPUTS):
+            problem = "is derived by the rules; a domain is read from the knowledge graph's facts"
+        elif schema is not None and schema.get(domain) != 1:
+            near = difflib.get_close_matches(domain, [n for n, a in schema.items() if a == 1], n=1)
+            hint = f"; did you mean `{near[0]}`?" if near else ""
+            problem = f"is not a class predicate of the schema{hint}"
+        if problem:
+            text = f"the domain `{domain}` of {what} {problem}"
+            out.append(RuleMessage(file, line, 1, "error", "bad_domain", text))
+    return out
 
 
 def _static_unsafe(rule: Rule) -> list[RuleMessage]:

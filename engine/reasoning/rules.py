@@ -41,9 +41,10 @@ RuleKind = Literal["rule", "choice", "constraint", "fact"]
 _ID = r"[A-Za-z_][A-Za-z0-9_.:-]*"
 _RULE = re.compile(rf'^%\s*@rule\s+({_ID})\s+"((?:[^"\\]|\\.)*)"\s*$')
 _GOAL = re.compile(r'^%\s*@goal\s+([a-z_][A-Za-z0-9_]*)(?:\s+"((?:[^"\\]|\\.)*)")?\s*$')
-_PARAM = re.compile(r"^%\s*@param\s+([a-z_][A-Za-z0-9_]*)\s*:\s*([a-z]+)\s*$")
+_DOMAIN = r"(?:\s+in\s+([a-z][A-Za-z0-9_']*))?"
+_PARAM = re.compile(rf"^%\s*@param\s+([a-z_][A-Za-z0-9_]*)\s*:\s*([a-z]+){_DOMAIN}\s*$")
 _ACTION = re.compile(r"^%\s*@action\s+([a-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*$")
-_ACTION_ARG = re.compile(r"^\s*([A-Z][A-Za-z0-9_]*)\s*:\s*([a-z]+)\s*$")
+_ACTION_ARG = re.compile(rf"^\s*([A-Z][A-Za-z0-9_]*)\s*:\s*([a-z]+){_DOMAIN}\s*$")
 _ANNOTATION = re.compile(r"^%\s*@([a-z]+)\b")
 _CLINGO_MSG = re.compile(r"^[^:\n]*:(\d+):(\d+)(?:-\d+(?::\d+)?)?: (error|warning|info): (.*)$")
 
@@ -114,22 +115,38 @@ class GoalDecl:
 
 @dataclass(frozen=True)
 class ParamDecl:
-    """A typed request parameter: ``% @param <name>: <type>``."""
+    """A typed request parameter: ``% @param <name>: <type> [in <class>]``.
+
+    ``domain`` names a unary knowledge-graph predicate (an ontology class) whose members are
+    the values a request will usually name: the warm solver declares only those as inputs.
+    A value outside it is still answered (by a control grounded for it), only slower; the
+    domain is a promise about traffic, not a type check.
+    """
 
     name: str
     type: ParamType
     file: str
     line: int
+    domain: str | None = None
 
 
 @dataclass(frozen=True)
 class ActionDecl:
-    """An action type and its argument types: ``% @action <name>(<Var>: <type>, ...)``."""
+    """An action type and its argument types: ``% @action <name>(<Var>: <type> [in <class>], ...)``.
+
+    ``domains`` holds each argument's ``in <class>`` predicate (None: every value of the
+    type), as for :class:`ParamDecl`.
+    """
 
     name: str
     args: tuple[tuple[str, ParamType], ...]
     file: str
     line: int
+    domains: tuple[str | None, ...] = ()
+
+    def domain(self, index: int) -> str | None:
+        """The domain predicate of argument ``index`` (None: any value of its type)."""
+        return self.domains[index] if index < len(self.domains) else None
 
 
 @dataclass(frozen=True)
@@ -295,32 +312,41 @@ def _annotations(
         elif kind.group(1) == "param":
             m = _PARAM.match(line)
             if m and m.group(2) in PARAM_TYPES:
-                params.append(ParamDecl(m.group(1), _param_type(m.group(2)), name, number))
+                params.append(
+                    ParamDecl(m.group(1), _param_type(m.group(2)), name, number, m.group(3))
+                )
             else:
-                bad(f"expected `% @param <name>: <type>` with a type in {', '.join(PARAM_TYPES)}")
+                bad(
+                    "expected `% @param <name>: <type> [in <class>]` with a type in "
+                    f"{', '.join(PARAM_TYPES)}"
+                )
         elif kind.group(1) == "action":
             decl = _action(line)
             if decl is None:
-                bad("expected `% @action <name>(<Var>: <type>, ...)` with known types")
+                bad("expected `% @action <name>(<Var>: <type> [in <class>], ...)` with known types")
             else:
-                actions.append(ActionDecl(decl[0], decl[1], name, number))
+                actions.append(ActionDecl(decl[0], decl[1], name, number, decl[2]))
         else:
             bad(f"unknown annotation `@{kind.group(1)}`; expected @rule, @goal, @param or @action")
     return notes
 
 
-def _action(line: str) -> tuple[str, tuple[tuple[str, ParamType], ...]] | None:
+def _action(
+    line: str,
+) -> tuple[str, tuple[tuple[str, ParamType], ...], tuple[str | None, ...]] | None:
     m = _ACTION.match(line)
     if not m:
         return None
     args: list[tuple[str, ParamType]] = []
+    domains: list[str | None] = []
     if m.group(2).strip():
         for part in m.group(2).split(","):
             a = _ACTION_ARG.match(part)
             if not a or a.group(2) not in PARAM_TYPES:
                 return None
             args.append((a.group(1), _param_type(a.group(2))))
-    return m.group(1), tuple(args)
+            domains.append(a.group(3))
+    return m.group(1), tuple(args), tuple(domains)
 
 
 def _param_type(text: str) -> ParamType:
