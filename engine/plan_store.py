@@ -26,6 +26,11 @@ from engine.errors import ConflictError, NotFoundError
 from engine.planning import PlanKind, PlanRecord
 from engine.reasoning import Plan
 
+# Built once: constructing a statement cost more than running it on a warm decision.
+_BY_ID = sa.select(plans.c.created_at, plans.c.body).where(plans.c.id == sa.bindparam("plan_id"))
+_BY_KEY = sa.select(plans.c.body).where(plans.c.idempotency_key == sa.bindparam("key"))
+_INSERT = sa.insert(plans)
+
 
 @dataclass(frozen=True)
 class Stored:
@@ -78,11 +83,11 @@ class PlanStore:
             "body": encode(record),
         }
         if is_sqlite(conn):
-            conn.execute(sa.insert(plans).values(**values))
+            conn.execute(_INSERT, values)
             return Stored(record, new=True)
         try:
             with conn.begin_nested():
-                conn.execute(sa.insert(plans).values(**values))
+                conn.execute(_INSERT, values)
         except IntegrityError:
             if idempotency_key is not None:
                 keyed = self._by_key(conn, idempotency_key)
@@ -99,9 +104,7 @@ class PlanStore:
         at most in the creation time when the two were computed alike: then ``record`` with
         the stored time is the stored record, and decoding (and validating every proof node)
         is skipped."""
-        row = conn.execute(
-            sa.select(plans.c.created_at, plans.c.body).where(plans.c.id == record.id)
-        ).first()
+        row = conn.execute(_BY_ID, {"plan_id": record.id}).first()
         if row is None:
             return None
         if keyed:  # what `save` always did: the new record, its key not recorded
@@ -126,7 +129,7 @@ class PlanStore:
             return self._by_key(conn, key)
 
     def _by_key(self, conn: Connection, key: str) -> PlanRecord | None:
-        row = conn.execute(sa.select(plans.c.body).where(plans.c.idempotency_key == key)).first()
+        row = conn.execute(_BY_KEY, {"key": key}).first()
         return None if row is None else _decode(row[0])
 
     def list(self, *, limit: int = 50) -> list[PlanRecord]:

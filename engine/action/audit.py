@@ -121,6 +121,19 @@ class VerifyReport(BaseModel):
     message: str
 
 
+# Built once: constructing a statement (coercing its clauses, computing its cache key) cost
+# more than running it, three times per appended entry.
+_HEAD_FOR_UPDATE = (
+    sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
+)
+_INSERT_ENTRY = sa.insert(audit_entries)
+_ADVANCE_HEAD = (
+    sa.update(audit_head)
+    .where(audit_head.c.id == 1)
+    .values(seq=sa.bindparam("new_seq"), hash=sa.bindparam("new_hash"))
+)
+
+
 class AuditLog:
     """Appends hash-chained entries and verifies the chain; one instance per engine is enough."""
 
@@ -167,11 +180,7 @@ class AuditLog:
                 f"audit payload is not JSON: {exc}", location=Location(field="payload")
             ) from exc
         at_text = format_instant(at)
-        head = conn.execute(
-            sa.select(audit_head.c.seq, audit_head.c.hash)
-            .where(audit_head.c.id == 1)
-            .with_for_update()
-        ).first()
+        head = conn.execute(_HEAD_FOR_UPDATE).first()
         if head is None:
             raise StoreError("the audit log is not initialised: call `create_schema` first")
         seq = int(head.seq) + 1
@@ -194,10 +203,8 @@ class AuditLog:
             "prev_hash": head.hash,
             "hash": digest,
         }
-        conn.execute(sa.insert(audit_entries).values(**values))
-        conn.execute(
-            sa.update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=digest)
-        )
+        conn.execute(_INSERT_ENTRY, values)
+        conn.execute(_ADVANCE_HEAD, {"new_seq": seq, "new_hash": digest})
         return _to_entry(values)
 
     def entries(self, *, since_seq: int = 0, limit: int = 100) -> list[AuditEntryV1]:
@@ -243,7 +250,9 @@ class AuditLog:
                 return _bad(checked, last + 1, "deleted", message)
             if head.seq < last:
                 return _bad(
-                    checked, head.seq + 1, "inserted",
+                    checked,
+                    head.seq + 1,
+                    "inserted",
                     f"entry {head.seq + 1} was added after the recorded chain head {head.seq}",
                 )
             if head.hash != expected_prev:
