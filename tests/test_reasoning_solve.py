@@ -17,6 +17,7 @@ from engine.reasoning import (
     Plan,
     Reasoner,
     Solver,
+    decide_request,
     load_rules,
     plan_request,
     rules_from_texts,
@@ -245,7 +246,12 @@ def test_typed_domains_declare_only_class_members() -> None:
     facts = FactSet.from_groups(
         {"vendor/1": vendors, "bad/1": [F("bad", [S("w")])], "note/1": [F("note", [S("x")])]}
     )
-    domain = solver._domain(facts)
+    domain = solver._domain(facts, deciding=True)
+    planning = solver._domain(facts, deciding=False)
+    requests = {s for s in planning | domain if s.name == "request"}
+    assert requests & domain == {F("request", [F("decide")])}  # decisions: no goal
+    assert requests & planning == {F("request", [F("audit")])}
+    assert not any(s.name == "proposed" for s in planning)  # plans: no proposed action
     params = {s.arguments[1] for s in domain if s.name == "param"}
     assert params == {S("v0"), S("v1"), S("v2")}
     cuts = {s.arguments[0] for s in domain if s.name == "proposed"}
@@ -260,6 +266,24 @@ def test_typed_domains_declare_only_class_members() -> None:
     assert decided.actions[0].decision.kind == "deny"  # outside the domain, still decided
     allowed = reasoner.decide(facts, F("cut", [S("v0"), S("x")]), now=None)
     assert allowed.actions[0].decision.kind == "allow"
+
+
+def test_plans_and_decisions_share_no_control() -> None:
+    """A decision grounds its own warm control (no goal rules), reused by the next one,
+    and answers exactly as a control grounded for its inputs alone would."""
+    rules = rules_from_texts({"rules/typed.lp": TYPED})
+    solver = Solver(rules)
+    facts = FactSet.from_groups(
+        {"vendor/1": [F("vendor", [S("v0")])], "bad/1": [F("bad", [S("w")])]}
+    )
+    plan = solver.solve(facts, plan_request(rules, "audit", {"vendor": "v0"}, now=None))
+    cut = F("cut", [S("v0"), S("w")])
+    first = solver.solve(facts, decide_request(rules, cut, now=None))
+    again = solver.solve(facts, decide_request(rules, cut, now=None))
+    assert (plan.reused, first.reused, again.reused) == (False, False, True)
+    assert F("deny", [cut, S("W is bad")]) in first.shown
+    fresh = Solver(rules, domain_cap=0).solve(facts, decide_request(rules, cut, now=None))
+    assert fresh.shown == first.shown
 
 
 def test_warm_request_is_much_faster_than_grounding() -> None:

@@ -5,8 +5,8 @@ later, so every request input must exist when the program is grounded. The engin
 them as ``#external`` atoms over a candidate domain taken from the facts: ``request(G)`` for
 every ``@goal`` (and ``decide``), ``param(N, V)`` for every value of the declared type that
 occurs in the facts, ``proposed(A)`` for every ``@action`` over its arguments' domains (when
-that product stays under ``domain_cap``). ``now(T)`` is part of the cache key (it changes once
-a day). A request whose inputs all lie inside the domain is answered by the warm control with
+that product stays under ``domain_cap``). Plans and decisions have warm controls of their own
+(``_domain``). ``now(T)`` is part of the cache key (it changes once a day). A request whose inputs all lie inside the domain is answered by the warm control with
 the inputs as solver assumptions (milliseconds); any other request gets a control grounded
 for exactly its inputs (correct, as slow as a fresh solve), also cached. The externals stay
 free; at most one member of each input family holds (``_selection_rules``), so a request
@@ -299,14 +299,15 @@ class Solver:
 
     def _grounded(self, facts: FactSet, request: Request) -> tuple[_Grounded, bool]:
         inputs = frozenset(request.inputs())
-        warm_key = (facts.revision, request.now, None)
+        deciding = request.goal == DECIDE_GOAL
+        warm_key = (facts.revision, request.now, "decide" if deciding else "plan")
         with self._cache_lock:
             warm = self._cache.get(warm_key)
             if warm is not None and inputs <= warm.inputs:
                 self._cache.move_to_end(warm_key)
                 return warm, True
             if warm is None:
-                domain = self._domain(facts)
+                domain = self._domain(facts, deciding=deciding)
                 if inputs <= domain:
                     return self._store(warm_key, self._ground(facts, request.now, domain)), False
             own_key = (facts.revision, request.now, tuple(sorted(inputs)))
@@ -322,8 +323,14 @@ class Solver:
             self._cache.popitem(last=False)
         return grounded
 
-    def _domain(self, facts: FactSet) -> frozenset[clingo.Symbol]:
-        """Every request input the warm control declares, from the facts' values.
+    def _domain(self, facts: FactSet, *, deciding: bool) -> frozenset[clingo.Symbol]:
+        """Every request input a warm control declares, from the facts' values.
+
+        Plans and decisions get warm controls of their own: a plan control declares the
+        goals and no ``proposed`` action, a decision control ``request(decide)`` and the
+        proposed actions but no goal, so that the grounder drops every rule of the other
+        mode (rules conditioned on ``request(<goal>)`` ground to nothing in a decision
+        control) and each solve propagates only its own mode's program.
 
         A value declared ``in <class>`` ranges over that unary predicate's members; any
         other over every value of its type in the facts (every string for an ``iri``). The
@@ -351,14 +358,16 @@ class Solver:
                 pool = pool & members.get(domain, set())
             return sorted(pool)
 
-        out = [clingo.Function("request", [clingo.Function(g.name)]) for g in self.rules.goals]
-        out.append(clingo.Function("request", [clingo.Function(DECIDE_GOAL)]))
+        if deciding:
+            out = [clingo.Function("request", [clingo.Function(DECIDE_GOAL)])]
+        else:
+            out = [clingo.Function("request", [clingo.Function(g.name)]) for g in self.rules.goals]
         for p in self.rules.params:
             vals = values(p.type, p.domain)
             if len(vals) <= self.domain_cap:
                 name = clingo.Function(p.name)
                 out += [clingo.Function("param", [name, v]) for v in vals]
-        for a in self.rules.actions:
+        for a in self.rules.actions if deciding else ():
             domains = [values(t, a.domain(i)) for i, (_v, t) in enumerate(a.args)]
             size = 1
             for d in domains:
