@@ -6,11 +6,12 @@ them as ``#external`` atoms over a candidate domain taken from the facts: ``requ
 every ``@goal`` (and ``decide``), ``param(N, V)`` for every value of the declared type that
 occurs in the facts, ``proposed(A)`` for every ``@action`` over its arguments' domains (when
 that product stays under ``domain_cap``). Plans and decisions have warm controls of their own
-(``_domain``). ``now(T)`` is part of the cache key (it changes once a day). A request whose inputs all lie inside the domain is answered by the warm control with
-the inputs as solver assumptions (milliseconds); any other request gets a control grounded
-for exactly its inputs (correct, as slow as a fresh solve), also cached. The externals stay
-free; at most one member of each input family holds (``_selection_rules``), so a request
-changes no external and starts no program update (``_Grounded.selection``).
+(``_domain``). ``now(T)`` is part of the cache key (it changes once a day). A request whose
+inputs all lie inside the domain is answered by the warm control with the inputs as solver
+assumptions (milliseconds); any other request gets a control grounded for exactly its inputs
+(correct, as slow as a fresh solve), also cached. The externals stay free; at most one member
+of each input family holds (``_selection_rules``), so a request changes no external and starts
+no program update (``_Grounded.selection``).
 
 Determinism: one thread, a fixed seed, ``--opt-strategy=usc`` (branch-and-bound did not prove
 optimality in 60 s on a 100k-triple KG), sorted facts, and ``--forget-on-step`` so a warm
