@@ -7,7 +7,6 @@ the approval queue (and is dispatched when approved); a denied one never runs.
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -23,8 +22,12 @@ from engine.service import WarrantService
 router = APIRouter(tags=["decisions"])
 
 
-@router.post("/v1/decisions", response_model=DecisionResponseV1, status_code=201,
-             responses=errors(400, 409, 413))
+@router.post(
+    "/v1/decisions",
+    response_model=DecisionResponseV1,
+    status_code=201,
+    responses=errors(400, 409, 413),
+)
 def decide(
     body: DecisionRequestV1,
     principal: Annotated[Principal, Depends(require_roles(Role.APP))],
@@ -32,17 +35,22 @@ def decide(
     m: Annotated[Metrics, Depends(metrics)],
 ) -> DecisionResponseV1:
     """Decide a proposed action (allow / escalate / deny) and return the proof."""
-    outcome = svc.decide(body.action, body.params, actor=actor_of(principal),
-                         dispatch=body.dispatch)
+    outcome = svc.decide(
+        body.action, body.params, actor=actor_of(principal), dispatch=body.dispatch
+    )
     record = outcome.record
     planned = record.plan.actions[0]
     m.decisions_total.labels(kind=planned.decision.kind).inc()
-    proof = json.loads(action_proof(record, planned.action).to_json())
+    # the JSON form straight from the model (not its text read back: the same value)
+    proof = action_proof(record, planned.action).model_dump(mode="json")
     return DecisionResponseV1(
         decision_id=record.id,
         action=planned.action,
-        decision=DecisionV1(kind=planned.decision.kind, roles=list(planned.decision.roles),
-                            reasons=list(planned.decision.reasons)),
+        decision=DecisionV1(
+            kind=planned.decision.kind,
+            roles=list(planned.decision.roles),
+            reasons=list(planned.decision.reasons),
+        ),
         proof=proof,
         approval_id=outcome.approval_id,
         dispatch=DispatchReportV1.of(outcome.dispatch) if outcome.dispatch else None,
