@@ -27,7 +27,14 @@ import clingo
 from clingo import ast
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.reasoning.astutil import Evaluator, NotGround, Rendering, compile_term, render
+from engine.reasoning.astutil import (
+    Evaluator,
+    NotGround,
+    Rendering,
+    Signature,
+    compile_term,
+    render,
+)
 from engine.reasoning.settled import Settled, SettledProofs
 from engine.reasoning.transform import Program, TracedElement
 
@@ -211,11 +218,12 @@ class FactMemo:
 
 
 class InstanceIndex:
-    """Parsed fired instances by head atom; the static part is built once per grounding.
+    """Parsed fired instances by head atom (one model's, read per request).
 
     ``memo`` (one per grounding) keeps each fired atom's parsed instance across requests: a
     fired atom always means the same instance, and parsing it reads clingo symbols through
-    cffi (most of a warm decision's proof time before it was kept).
+    cffi (most of a warm decision's proof time before it was kept). Heads are keyed by clingo
+    symbol value: no cffi hash per lookup.
     """
 
     def __init__(
@@ -225,7 +233,7 @@ class InstanceIndex:
         *,
         memo: ParsedInstances | None = None,
     ) -> None:
-        self.by_head: dict[clingo.Symbol, list[_Instance]] = {}
+        self._by_head: dict[int, list[_Instance]] = {}
         for f in fired:
             if memo is None:
                 inst = _instance(program, f)
@@ -234,7 +242,59 @@ class InstanceIndex:
             else:
                 inst = memo[f] = _instance(program, f)
             if inst is not None:
-                self.by_head.setdefault(inst.head, []).append(inst)
+                self._by_head.setdefault(inst.head._rep, []).append(inst)
+
+    def of(self, atom: clingo.Symbol) -> Sequence[_Instance]:
+        """The instances whose head is ``atom``, in the order they were given."""
+        return self._by_head.get(atom._rep, ())
+
+
+class StaticIndex(InstanceIndex):
+    """The instances a grounding fixed (the same in every model), parsed per head predicate
+    on first need.
+
+    A grounding has tens of thousands of them (230k at 100k triples), and parsing one reads
+    clingo symbols through cffi: parsing all on a grounding's first request was most of a
+    first decision, whose proofs reach a few predicates. ``signatures`` gives the positions
+    in ``fired`` of each head predicate's instances; each predicate's are parsed in ``fired``
+    order, so an atom's instances come in the same order as a whole index would list them.
+    """
+
+    def __init__(
+        self,
+        program: Program,
+        fired: Sequence[clingo.Symbol],
+        signatures: Mapping[Signature, Sequence[int]],
+    ) -> None:
+        super().__init__(program, ())
+        self._program = program
+        self._fired = fired
+        self._signatures = signatures
+        self._loaded: set[Signature] = set()
+        self._known: dict[int, Sequence[_Instance]] = {}  # by atom value, once looked up
+        self._lock = threading.Lock()
+
+    def of(self, atom: clingo.Symbol) -> Sequence[_Instance]:
+        """The instances whose head is ``atom``, in the grounding's order."""
+        rep = atom._rep
+        found = self._known.get(rep)
+        if found is not None:
+            return found
+        signature = (atom.name, len(atom.arguments))
+        with self._lock:
+            if signature not in self._loaded:
+                self._load(signature)
+            found = self._known[rep] = self._by_head.get(rep, ())
+        return found
+
+    def _load(self, signature: Signature) -> None:
+        """Parse the instances of one head predicate (the caller holds the lock)."""
+        by_head = self._by_head
+        for k in self._signatures.get(signature, ()):
+            inst = _instance(self._program, self._fired[k])
+            if inst is not None:
+                by_head.setdefault(inst.head._rep, []).append(inst)
+        self._loaded.add(signature)
 
 
 def build_proofs(
@@ -293,7 +353,7 @@ def build_proofs(
         def stop(atom: clingo.Symbol) -> bool:
             if given(atom):
                 return True
-            if settled.closed(atom, static.by_head, given):
+            if settled.closed(atom, static.of, given):
                 boundary.append(atom)
                 return True
             return False
@@ -434,7 +494,7 @@ def _relevant(
         if given(atom):
             continue
         for index in indexes:
-            for inst in index.by_head.get(atom, ()):
+            for inst in index.of(atom):
                 out.append(inst)
                 for child in inst.positive:
                     if child._rep not in seen:

@@ -13,7 +13,7 @@ their subproofs from here instead of walking, levelling and hashing them on ever
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -82,10 +82,10 @@ class Settled:
     def closed(
         self,
         atom: clingo.Symbol,
-        by_head: Mapping[clingo.Symbol, Sequence[_HasPositive]],
+        instances_of: Callable[[clingo.Symbol], Sequence[_HasPositive]],
         given: Callable[[clingo.Symbol], bool],
     ) -> bool:
-        """Whether ``atom`` is settled (``by_head``: the grounding's static instances).
+        """Whether ``atom`` is settled (``instances_of``: an atom's static instances).
 
         Depth-first without recursion; an atom met again while its own answer is pending (a
         cycle through static instances) counts as unsettled, which is never wrong: that part
@@ -105,7 +105,7 @@ class Settled:
             if given(current):
                 closed[value] = True
                 continue
-            instances = by_head.get(current, ())
+            instances = instances_of(current)
             children = [c for inst in instances for c in inst.positive]
             if not expanded:
                 signature = (current.name, len(current.arguments))

@@ -13,6 +13,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import clingo
 from clingo._internal import _ffi, _lib  # type: ignore[attr-defined]
@@ -20,9 +21,9 @@ from clingo._internal import _ffi, _lib  # type: ignore[attr-defined]
 from engine.reasoning.astutil import Signature, atom_signature
 from engine.reasoning.proof import (
     FactMemo,
-    InstanceIndex,
     ParsedInstances,
     RuleInstance,
+    StaticIndex,
     parse_instance,
 )
 from engine.reasoning.settled import Settled
@@ -43,23 +44,19 @@ class Trace:
     request, read once) and the rest with their literals (checked in each model)."""
 
     def __init__(self, ctl: clingo.Control, program: Program) -> None:
-        static: list[clingo.Symbol] = []
-        dynamic: list[tuple[clingo.Symbol, int]] = []
-        for atom in ctl.symbolic_atoms.by_signature(FIRED, 3):
-            if atom.is_fact:
-                static.append(atom.symbol)
-            else:
-                dynamic.append((atom.symbol, atom.literal))
+        static, dynamic = _fired_atoms(ctl)
         self.program = program
-        self.static = tuple(sorted(static))
-        self.dynamic = tuple(sorted(dynamic))
+        self.static = tuple(sym for sym, _key in static)
+        self.dynamic = tuple((sym, lit) for sym, lit, _key in dynamic)
+        self._static_keys = [key for _sym, key in static]
+        self._dynamic_keys = [key for _sym, _lit, key in dynamic]
         self.parsed: ParsedInstances = {}
         self.texts: dict[int, str] = {}
         self.renders: dict[int, str] = {}
         self._rank: dict[int, int] = {}
         self._shown: dict[int, tuple[clingo.Symbol, str]] = {}
         self.fact_nodes = FactMemo()
-        self._index: InstanceIndex | None = None
+        self._index: StaticIndex | None = None
         self._signatures: dict[Signature, list[int]] | None = None
         self._by_head: dict[Signature, dict[clingo.Symbol, list[int]]] = {}
         self._settled: Settled | None = None
@@ -72,11 +69,18 @@ class Trace:
                 self._settled = Settled(self._signatures_unlocked().keys())
             return self._settled
 
-    def static_index(self, program: Program) -> InstanceIndex:
-        """The parsed static instances, built on first use (proofs only)."""
+    def static_index(self, program: Program) -> StaticIndex:
+        """The static instances by head atom, created on first use (proofs only) and parsed
+        per head predicate as proofs reach it."""
         with self._lock:
             if self._index is None:
-                self._index = InstanceIndex(program, self.static, memo=self.parsed)
+                signatures = _by_signature(
+                    program,
+                    self.static,
+                    self._static_keys,
+                    lambda sym: parse_instance(program, sym),
+                )
+                self._index = StaticIndex(program, self.static, signatures)
             return self._index
 
     def shown(self, model: clingo.Model) -> tuple[list[clingo.Symbol], list[str]]:
@@ -161,7 +165,7 @@ class Trace:
         proof walks to (breadth-first from the roots through true instances, not past given
         atoms), so the proofs built from either are identical.
         """
-        static = self.static_index(self.program).by_head
+        static = self.static_index(self.program)
         by_signature = self._dynamic_signatures()
         read = _Reader(model)
         roots = reach.roots(shown, names)
@@ -173,7 +177,7 @@ class Trace:
             if reach.given(atom):
                 continue
             children: list[clingo.Symbol] = []
-            for inst in static.get(atom, ()):
+            for inst in static.of(atom):
                 children += inst.positive
             heads = self._heads((atom.name, len(atom.arguments)), by_signature)
             for k in heads.get(atom, ()):
@@ -223,22 +227,111 @@ class Trace:
     def _signatures_unlocked(self) -> dict[Signature, list[int]]:
         """``_dynamic_signatures`` for a caller holding the lock."""
         if self._signatures is None:
-            of_element: dict[tuple[int, int], Signature | None] = {
-                key: None if t.head is None else atom_signature(t.head.atom)
-                for key, t in self.program.traced.items()
-            }
-            out: dict[Signature, list[int]] = {}
-            for k, (sym, _lit) in enumerate(self.dynamic):
-                idx, element = sym.arguments[0].number, sym.arguments[1].number
-                signature = of_element.get((idx, element))
-                if signature is None and (idx, element) in of_element:
-                    inst = self._parsed(sym)  # a head form without a plain signature
-                    if inst is not None:
-                        signature = (inst.head.name, len(inst.head.arguments))
-                if signature is not None:
-                    out.setdefault(signature, []).append(k)
-            self._signatures = out
+            self._signatures = _by_signature(
+                self.program, [sym for sym, _lit in self.dynamic], self._dynamic_keys, self._parsed
+            )
         return self._signatures
+
+
+def _by_signature(
+    program: Program,
+    fired: Sequence[clingo.Symbol],
+    keys: Sequence[tuple[int, int]],
+    parse: Callable[[clingo.Symbol], RuleInstance | None],
+) -> dict[Signature, list[int]]:
+    """Positions in ``fired`` of the instances by their rule head's predicate (``keys``: the
+    statement and element number of each).
+
+    Grouping by signature needs no parsing (the head's predicate is in the rule, and a
+    ``__fired`` atom names its rule), except for a head form without a plain signature.
+    """
+    of_element: dict[tuple[int, int], Signature | None] = {
+        key: None if t.head is None else atom_signature(t.head.atom)
+        for key, t in program.traced.items()
+    }
+    out: dict[Signature, list[int]] = {}
+    for k, key in enumerate(keys):
+        signature = of_element.get(key)
+        if signature is None and key in of_element:
+            inst = parse(fired[k])  # a head form without a plain signature
+            if inst is not None:
+                signature = (inst.head.name, len(inst.head.arguments))
+        if signature is not None:
+            out.setdefault(signature, []).append(k)
+    return out
+
+
+Key = tuple[int, int]
+
+
+def _fired_atoms(
+    ctl: clingo.Control,
+) -> tuple[list[tuple[clingo.Symbol, Key]], list[tuple[clingo.Symbol, int, Key]]]:
+    """The grounding's ``__fired(I, E, Values)`` atoms in clingo's symbol order: the facts,
+    and the others with their program literals, each with its (statement, element) key.
+
+    Read through clingo's C API with reused out-parameters: the Python wrappers spend one
+    cffi call and a new object on every property of every atom (over 200k atoms at 100k
+    triples). The order is clingo's, as ``sorted`` on the symbols gives it: atoms of one
+    signature compare by their arguments left to right, and ``I`` and ``E`` are numbers, so
+    the atoms are grouped by key (in number order) and only each group is sorted by clingo.
+    """
+    lib = _lib
+    atoms = ctl.symbolic_atoms._rep
+    signature = _ffi.new("clingo_signature_t*")
+    if not lib.clingo_signature_create(FIRED.encode(), 3, True, signature):
+        raise RuntimeError("clingo could not create the trace signature")
+    it = _ffi.new("clingo_symbolic_atom_iterator_t*")
+    valid, fact = _ffi.new("bool*"), _ffi.new("bool*")
+    symbol, literal = _ffi.new("clingo_symbol_t*"), _ffi.new("clingo_literal_t*")
+    args, size, number = _ffi.new("clingo_symbol_t**"), _ffi.new("size_t*"), _ffi.new("int*")
+    is_valid, next_atom = lib.clingo_symbolic_atoms_is_valid, lib.clingo_symbolic_atoms_next
+    is_fact, atom_symbol = lib.clingo_symbolic_atoms_is_fact, lib.clingo_symbolic_atoms_symbol
+    atom_literal = lib.clingo_symbolic_atoms_literal
+    arguments, to_number = lib.clingo_symbol_arguments, lib.clingo_symbol_number
+    static: dict[Key, list[tuple[int, int]]] = {}
+    dynamic: dict[Key, list[tuple[int, int]]] = {}
+    if not lib.clingo_symbolic_atoms_begin(atoms, signature, it):
+        raise RuntimeError("clingo could not iterate over the trace atoms")
+    while True:
+        current = it[0]
+        if not is_valid(atoms, current, valid):
+            raise RuntimeError("clingo could not iterate over the trace atoms")
+        if not valid[0]:
+            break
+        ok = is_fact(atoms, current, fact) and atom_symbol(atoms, current, symbol)
+        ok = ok and arguments(symbol[0], args, size) and size[0] == 3
+        ok = ok and to_number(args[0][0], number)
+        idx = number[0]
+        ok = ok and to_number(args[0][1], number)
+        key = (idx, number[0])
+        if ok and fact[0]:
+            static.setdefault(key, []).append((symbol[0], 0))
+        elif ok and atom_literal(atoms, current, literal):
+            dynamic.setdefault(key, []).append((symbol[0], literal[0]))
+        else:
+            raise RuntimeError("clingo could not read a trace atom")
+        if not next_atom(atoms, current, it):
+            raise RuntimeError("clingo could not iterate over the trace atoms")
+    return (
+        [(sym, key) for key, sym, _lit in _in_order(static)],
+        [(sym, lit, key) for key, sym, lit in _in_order(dynamic)],
+    )
+
+
+def _in_order(
+    groups: dict[Key, list[tuple[int, int]]],
+) -> list[tuple[Key, clingo.Symbol, int]]:
+    """The (symbol value, literal) pairs of each key's group as symbols in clingo's order,
+    groups by key; a group already in order (checked with one comparison per neighbour
+    pair) is not sorted again."""
+    out: list[tuple[Key, clingo.Symbol, int]] = []
+    for key in sorted(groups):
+        group = [(clingo.Symbol(rep), lit) for rep, lit in groups[key]]  # type: ignore[no-untyped-call]
+        if not all(a[0] < b[0] for a, b in pairwise(group)):
+            group.sort(key=lambda pair: pair[0])
+        out += [(key, sym, lit) for sym, lit in group]
+    return out
 
 
 def _shown_values(model: clingo.Model) -> list[int]:
