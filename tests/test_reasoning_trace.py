@@ -1,0 +1,123 @@
+"""The trace of one grounding: its ``__fired`` atoms in clingo's order whatever their values,
+and static instances parsed per head predicate giving what a whole index gives."""
+
+from __future__ import annotations
+
+import clingo
+import pytest
+
+from engine.reasoning import FactSet, Solver, plan_request, rules_from_texts
+from engine.reasoning.proof import InstanceIndex
+from engine.reasoning.trace import Trace, _ValueKeys
+from engine.reasoning.transform import FIRED, TraceScope
+
+F, N, S = clingo.Function, clingo.Number, clingo.String
+
+RULES = """
+% @goal g "demo"
+% @rule copy "{X} is kept"
+kept(X, Y) :- item(X, Y).
+% @rule pair "{X} pairs with {Y}"
+pair(X, Y) :- item(X, _), item(Y, _), X != Y.
+% @rule pick "{X} is picked"
+{ picked(X) } :- kept(X, _), request(g).
+% @rule act "act on {X}"
+action(act(X, Y)) :- picked(X), kept(X, Y).
+"""
+
+# values of every kind clingo orders: numbers (negative too), constants (negative too),
+# strings (non-ASCII bytes, prefixes), tuples and functions of several arities and signs
+VALUES = [
+    N(-3),
+    N(0),
+    N(12),
+    F("a"),
+    F("b"),
+    F("a", [], False),
+    S(""),
+    S("a"),
+    S("ab"),
+    S("é"),
+    S("z"),
+    F("", [N(1)]),
+    F("", [N(1), N(2)]),
+    F("f", [N(1)]),
+    F("f", [S("x")]),
+    F("g", [N(1)]),
+    F("f", [N(1)], False),
+    F("f", [F("c"), N(2)]),
+    F("f", [F("", [S("q"), N(-1)])]),
+]
+
+
+def _grounded(values: list[clingo.Symbol]) -> tuple[clingo.Control, Trace, Solver]:
+    rules = rules_from_texts({"rules/r.lp": RULES})
+    atoms = [F("item", [v, w]) for v in values for w in values[::5]]
+    facts = FactSet.from_groups({"item/2": atoms})
+    solver = Solver(rules, trace=TraceScope.ALL)
+    answer = solver.solve(facts, plan_request(rules, "g", now=None))
+    assert answer.trace is not None
+    grounded = next(iter(solver._cache.values()))
+    return grounded.control, answer.trace, solver
+
+
+def _by_wrappers(
+    ctl: clingo.Control,
+) -> tuple[list[clingo.Symbol], list[tuple[clingo.Symbol, int]]]:
+    static: list[clingo.Symbol] = []
+    dynamic: list[tuple[clingo.Symbol, int]] = []
+    for atom in ctl.symbolic_atoms.by_signature(FIRED, 3):
+        if atom.is_fact:
+            static.append(atom.symbol)
+        else:
+            dynamic.append((atom.symbol, atom.literal))
+    return sorted(static), sorted(dynamic)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [VALUES, VALUES[::-1], [N(5), N(-5)], [F("x", [], False), F("x")]],
+    ids=["mixed", "reversed", "numbers", "signs"],
+)
+def test_trace_order_is_clingos(values: list[clingo.Symbol]) -> None:
+    ctl, trace, _solver = _grounded(values)
+    static, dynamic = _by_wrappers(ctl)
+    assert static and dynamic  # both kinds are read
+    assert list(trace.static) == static
+    assert list(trace.dynamic) == dynamic
+
+
+def test_trace_order_with_values_clingo_alone_orders() -> None:
+    """#sup and #inf have no Python key: their groups are sorted by clingo."""
+    ctl, trace, _solver = _grounded([clingo.Supremum, N(1), clingo.Infimum, S("s")])
+    static, dynamic = _by_wrappers(ctl)
+    assert list(trace.static) == static
+    assert list(trace.dynamic) == dynamic
+
+
+def test_static_index_parses_per_predicate_as_a_whole_index_does() -> None:
+    _ctl, trace, solver = _grounded(VALUES)
+    whole = InstanceIndex(solver.program, trace.static)
+    lazy = trace.static_index(solver.program)
+    heads = [F("kept", [v, w]) for v in VALUES for w in VALUES[::5]]
+    heads += [F("pair", [v, w]) for v in VALUES[:4] for w in VALUES[:4]]
+    heads += [F("kept", [N(99), N(99)]), F("missing", [N(1)]), F("item", [N(0), N(-3)])]
+    found = 0
+    for head in heads:
+        got = lazy.of(head)
+        found += bool(got)
+        assert [i.traced for i in got] == [i.traced for i in whole.of(head)]
+        assert [i.positive for i in got] == [i.positive for i in whole.of(head)]
+        assert lazy.of(head) is got  # looked up once
+    assert found > len(VALUES)  # kept/2 and pair/2 instances were compared
+    assert lazy.of(F("kept", [N(0), N(-3)]))
+    assert not lazy.of(F("kept", [N(99), N(99)]))
+
+
+def test_value_keys_sort_as_clingo_sorts() -> None:
+    keys = _ValueKeys()
+    tuples = [F("", [v, w]) for v in VALUES for w in (N(2), S("b"), F("b"))]
+    by_key = sorted(tuples, key=lambda t: keys(t._rep))  # type: ignore[arg-type,return-value]
+    assert by_key == sorted(tuples)
+    assert keys(F("", [N(1), clingo.Supremum])._rep) is None
+    assert keys(F("", [F("f", [clingo.Infimum])])._rep) is None
