@@ -23,7 +23,7 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
 from api.app import create_app
-from api.sparql.evaluation import BoundedSink, Budget, solutions_bytes
+from api.sparql.evaluation import TSV_LINES, BoundedSink, Budget, solutions_bytes
 from api.sparql.lexer import Operation, has_dataset_clause, operation
 from api.sparql.negotiation import SOLUTION_OFFERS, negotiate
 from engine.action.audit import AuditLog
@@ -60,14 +60,19 @@ class Served:
     def url(self) -> str:
         return self.server.base_url + "/sparql"
 
-    def get(self, params: dict[str, str] | list[tuple[str, str]],
-            headers: dict[str, str] | None = None) -> httpx.Response:
+    def get(
+        self, params: dict[str, str] | list[tuple[str, str]], headers: dict[str, str] | None = None
+    ) -> httpx.Response:
         pairs = tuple(params.items() if isinstance(params, dict) else params)
         return httpx.get(self.url, params=pairs, headers={"X-API-Key": KEY, **(headers or {})})
 
-    def post(self, content: bytes | str, content_type: str | None,
-             params: dict[str, str] | None = None,
-             headers: dict[str, str] | None = None) -> httpx.Response:
+    def post(
+        self,
+        content: bytes | str,
+        content_type: str | None,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         h = {"X-API-Key": KEY, **(headers or {})}
         if content_type is not None:
             h["Content-Type"] = content_type
@@ -78,8 +83,12 @@ def _serve(**limits: float) -> Iterator[Served]:
     store = OxigraphStore(None)
     store.raw.extend(_vendors())
     s = Settings(bootstrap_admin_key=SecretStr(KEY), **limits)  # type: ignore[arg-type]
-    app = create_app(s, store=store, audit=AuditLog(open_database("sqlite://")),
-                     clock=ManualClock(datetime(2026, 1, 1, tzinfo=UTC)))
+    app = create_app(
+        s,
+        store=store,
+        audit=AuditLog(open_database("sqlite://")),
+        clock=ManualClock(datetime(2026, 1, 1, tzinfo=UTC)),
+    )
     with run_uvicorn(app) as server:
         yield Served(server)
 
@@ -158,8 +167,11 @@ NEGOTIATION = [
     (SELECT_NAMES, "text/csv;q=0.5, text/tab-separated-values", "text/tab-separated-values"),
     (SELECT_NAMES, "text/csv;q=0.9, application/sparql-results+xml;q=0.1", "text/csv"),
     (SELECT_NAMES, "text/*", "text/csv"),
-    (SELECT_NAMES, "*/*;q=0.1, application/sparql-results+json;q=0",
-     "application/sparql-results+xml"),
+    (
+        SELECT_NAMES,
+        "*/*;q=0.1, application/sparql-results+json;q=0",
+        "application/sparql-results+xml",
+    ),
     (SELECT_NAMES, "text/html", None),
     (SELECT_NAMES, "text/turtle", None),
     ("ASK {}", "application/sparql-results+xml", "application/sparql-results+xml"),
@@ -167,16 +179,20 @@ NEGOTIATION = [
     ("CONSTRUCT WHERE { ?s ?p ?o }", None, "text/turtle"),
     ("CONSTRUCT WHERE { ?s ?p ?o }", "application/n-triples", "application/n-triples"),
     ("CONSTRUCT WHERE { ?s ?p ?o }", "application/ld+json", "application/ld+json"),
-    ("CONSTRUCT WHERE { ?s ?p ?o }", "application/rdf+xml;q=1, text/turtle;q=0.5",
-     "application/rdf+xml"),
+    (
+        "CONSTRUCT WHERE { ?s ?p ?o }",
+        "application/rdf+xml;q=1, text/turtle;q=0.5",
+        "application/rdf+xml",
+    ),
     (f"DESCRIBE <{EX}vendor/1>", "text/turtle", "text/turtle"),
     ("CONSTRUCT WHERE { ?s ?p ?o }", "application/sparql-results+json", None),
 ]
 
 
 @pytest.mark.parametrize(("query", "accept", "expected"), NEGOTIATION)
-def test_content_negotiation(served: Served, query: str, accept: str | None,
-                             expected: str | None) -> None:
+def test_content_negotiation(
+    served: Served, query: str, accept: str | None, expected: str | None
+) -> None:
     r = served.get({"query": query}, headers={"Accept": accept} if accept else None)
     if expected is None:
         assert r.status_code == 406, r.text
@@ -192,8 +208,9 @@ def test_content_negotiation(served: Served, query: str, accept: str | None,
 
 
 def test_construct_json_ld_reads_back_in_rdflib(served: Served) -> None:
-    r = served.get({"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
-                   headers={"Accept": "application/ld+json"})
+    r = served.get(
+        {"query": "CONSTRUCT WHERE { ?s ?p ?o }"}, headers={"Accept": "application/ld+json"}
+    )
     g = rdflib.Graph().parse(data=r.content, format="json-ld")
     assert len(g) == 2 * N_VENDORS
 
@@ -223,8 +240,9 @@ BAD_GET = [
 
 
 @pytest.mark.parametrize(("params", "code", "says"), BAD_GET)
-def test_bad_get_requests_are_400(served: Served, params: list[tuple[str, str]], code: str,
-                                  says: str) -> None:
+def test_bad_get_requests_are_400(
+    served: Served, params: list[tuple[str, str]], code: str, says: str
+) -> None:
     r = served.get(params)
     assert r.status_code == 400, r.text
     body = r.json()
@@ -246,8 +264,9 @@ BAD_POST = [
 
 
 @pytest.mark.parametrize(("body", "content_type", "code"), BAD_POST)
-def test_bad_post_requests_are_400(served: Served, body: bytes, content_type: str | None,
-                                   code: str) -> None:
+def test_bad_post_requests_are_400(
+    served: Served, body: bytes, content_type: str | None, code: str
+) -> None:
     r = served.post(body, content_type)
     assert r.status_code == 400, r.text
     assert r.json()["code"] == code
@@ -262,8 +281,11 @@ def test_form_post_and_protocol_dataset(served: Served) -> None:
     body = f"query=ASK%20%7B%20%3F%73%20%3F%70%20%3F%6F%20%7D&default-graph-uri={GRAPH.value}"
     r = served.post(body, "application/x-www-form-urlencoded")
     assert r.json()["boolean"] is True
-    r = served.post("ASK { ?s ?p ?o }", "application/sparql-query",
-                    params={"default-graph-uri": EX + "graphs/none"})
+    r = served.post(
+        "ASK { ?s ?p ?o }",
+        "application/sparql-query",
+        params={"default-graph-uri": EX + "graphs/none"},
+    )
     assert r.json()["boolean"] is False
 
 
@@ -342,19 +364,31 @@ def test_lexer(text: str, op: Operation, dataset: bool) -> None:
 _iri = st.from_regex(r"\Ahttp://example\.org/([a-z0-9_~.-]|%[0-9A-F]{2}|[éü]){0,8}\Z")
 _lit = st.one_of(
     st.builds(ox.Literal, st.text(max_size=20)),
-    st.builds(lambda v, lang: ox.Literal(v, language=lang), st.text(max_size=10),
-              st.sampled_from(["en", "fr-be", "de"])),
+    st.builds(
+        lambda v, lang: ox.Literal(v, language=lang),
+        st.text(max_size=10),
+        st.sampled_from(["en", "fr-be", "de"]),
+    ),
     st.builds(lambda v: ox.Literal(str(v), datatype=XSD_INTEGER), st.integers()),
 )
-_subject = st.one_of(st.builds(ox.NamedNode, _iri),
-                     st.builds(ox.BlankNode, st.from_regex(r"\A[a-z][a-z0-9]{0,6}\Z")))
+_subject = st.one_of(
+    st.builds(ox.NamedNode, _iri), st.builds(ox.BlankNode, st.from_regex(r"\A[a-z][a-z0-9]{0,6}\Z"))
+)
 _object = st.one_of(_subject, _lit)
 _P, _Q = ox.NamedNode(EX + "p"), ox.NamedNode(EX + "q")
 
 
-@given(st.lists(st.tuples(_subject, _object, st.booleans()), max_size=6),
-       st.sampled_from([ox.QueryResultsFormat.JSON, ox.QueryResultsFormat.XML,
-                        ox.QueryResultsFormat.CSV, ox.QueryResultsFormat.TSV]))
+@given(
+    st.lists(st.tuples(_subject, _object, st.booleans()), max_size=6),
+    st.sampled_from(
+        [
+            ox.QueryResultsFormat.JSON,
+            ox.QueryResultsFormat.XML,
+            ox.QueryResultsFormat.CSV,
+            ox.QueryResultsFormat.TSV,
+        ]
+    ),
+)
 @settings(max_examples=150, deadline=None)
 def test_serialisation_is_byte_identical_to_pyoxigraph(
     rows: list[tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode | ox.BlankNode | ox.Literal, bool]],
@@ -366,18 +400,16 @@ def test_serialisation_is_byte_identical_to_pyoxigraph(
         if also_q:
             store.add(ox.Quad(subject, _Q, obj))
     query = (
-        f"SELECT ?s ?o ?extra WHERE {{ ?s <{_P.value}> ?o "
-        f"OPTIONAL {{ ?s <{_Q.value}> ?extra }} }}"
+        f"SELECT ?s ?o ?extra WHERE {{ ?s <{_P.value}> ?o OPTIONAL {{ ?s <{_Q.value}> ?extra }} }}"
     )
     direct = store.query(query)
     assert isinstance(direct, ox.QuerySolutions)
     expected = direct.serialize(format=fmt)
     again = store.query(query)
     assert isinstance(again, ox.QuerySolutions)
-    assert solutions_bytes(again, fmt, _unbounded_sink(header_lines=1)) == expected
+    assert solutions_bytes(again, fmt, _unbounded_sink()) == expected
 
 
-def _unbounded_sink(*, header_lines: int) -> BoundedSink:
-    budget = Budget(deadline=time.monotonic() + 60, result_limit=10**9,
-                    cancelled=threading.Event())
-    return BoundedSink(budget, 60.0, header_lines=header_lines)
+def _unbounded_sink() -> BoundedSink:
+    budget = Budget(deadline=time.monotonic() + 60, result_limit=10**9, cancelled=threading.Event())
+    return BoundedSink(budget, 60.0, TSV_LINES)
