@@ -263,7 +263,9 @@ class Solver:
         )
         return Answer(
             satisfiable=True,
-            optimal=bool(result.exhausted or state.get("proven")),
+            # no cost (nothing to minimise grounded, e.g. no actions possible): clasp stops at
+            # the first model without calling it optimal, but every model is then as good
+            optimal=bool(result.exhausted or state.get("proven") or not state.get("cost")),
             cost=state.get("cost", ()),  # type: ignore[arg-type]
             shown=tuple(s for s, _n in outputs),
             fired=tuple(state.get("fired", ())),  # type: ignore[arg-type]
