@@ -253,23 +253,19 @@ class StaticIndex(InstanceIndex):
     """The instances a grounding fixed (the same in every model), parsed per head predicate
     on first need.
 
-    A grounding has tens of thousands of them (230k at 100k triples), and parsing one reads
-    clingo symbols through cffi: parsing all on a grounding's first request was most of a
-    first decision, whose proofs reach a few predicates. ``signatures`` gives the positions
-    in ``fired`` of each head predicate's instances; each predicate's are parsed in ``fired``
-    order, so an atom's instances come in the same order as a whole index would list them.
+    A grounding has tens of thousands to millions of them (1.6M in a decision's grounding
+    at 100k triples), and parsing one reads clingo symbols through cffi: parsing all on a
+    grounding's first request was most of a first decision, whose proofs reach a few
+    predicates. ``load`` gives a head predicate's instances in the grounding's (clingo's)
+    order, so an atom's instances come in the order a whole index would list them.
     """
 
     def __init__(
-        self,
-        program: Program,
-        fired: Sequence[clingo.Symbol],
-        signatures: Mapping[Signature, Sequence[int]],
+        self, program: Program, load: Callable[[Signature], Sequence[clingo.Symbol]]
     ) -> None:
         super().__init__(program, ())
         self._program = program
-        self._fired = fired
-        self._signatures = signatures
+        self._load_signature = load
         self._loaded: set[Signature] = set()
         self._known: dict[int, Sequence[_Instance]] = {}  # by atom value, once looked up
         self._lock = threading.Lock()
@@ -290,8 +286,8 @@ class StaticIndex(InstanceIndex):
     def _load(self, signature: Signature) -> None:
         """Parse the instances of one head predicate (the caller holds the lock)."""
         by_head = self._by_head
-        for k in self._signatures.get(signature, ()):
-            inst = _instance(self._program, self._fired[k])
+        for fired in self._load_signature(signature):
+            inst = _instance(self._program, fired)
             if inst is not None:
                 by_head.setdefault(inst.head._rep, []).append(inst)
         self._loaded.add(signature)

@@ -10,8 +10,9 @@ dynamic literals cost 4 ms a model, the few hundred reachable ones well under on
 from __future__ import annotations
 
 import threading
+from array import array
 from collections import deque
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -46,10 +47,10 @@ class Trace:
     def __init__(self, ctl: clingo.Control, program: Program) -> None:
         static, dynamic = _fired_atoms(ctl)
         self.program = program
-        self.static = tuple(sym for sym, _key in static)
         self.dynamic = tuple((sym, lit) for sym, lit, _key in dynamic)
-        self._static_keys = [key for _sym, key in static]
         self._dynamic_keys = [key for _sym, _lit, key in dynamic]
+        self._static_groups = static
+        self._static: tuple[clingo.Symbol, ...] | None = None
         self.parsed: ParsedInstances = {}
         self.texts: dict[int, str] = {}
         self.renders: dict[int, str] = {}
@@ -69,18 +70,32 @@ class Trace:
                 self._settled = Settled(self._signatures_unlocked().keys())
             return self._settled
 
+    @property
+    def static(self) -> tuple[clingo.Symbol, ...]:
+        """Every static instance in clingo's order, put in order on first use (proofs read
+        them per head predicate instead: see ``static_index``)."""
+        with self._lock:
+            if self._static is None:
+                self._static = tuple(
+                    sym
+                    for key in sorted(self._static_groups)
+                    for sym in _ordered(self._static_groups[key])
+                )
+            return self._static
+
     def static_index(self, program: Program) -> StaticIndex:
         """The static instances by head atom, created on first use (proofs only) and parsed
         per head predicate as proofs reach it."""
         with self._lock:
             if self._index is None:
-                signatures = _by_signature(
-                    program,
-                    self.static,
-                    self._static_keys,
-                    lambda sym: parse_instance(program, sym),
-                )
-                self._index = StaticIndex(program, self.static, signatures)
+                by_signature = _static_signatures(program, self._static_groups)
+
+                def load(signature: Signature) -> list[clingo.Symbol]:
+                    return [
+                        sym for group in by_signature.get(signature, ()) for sym in _ordered(group)
+                    ]
+
+                self._index = StaticIndex(program, load)
             return self._index
 
     def shown(self, model: clingo.Model) -> tuple[list[clingo.Symbol], list[str]]:
@@ -245,10 +260,7 @@ def _by_signature(
     Grouping by signature needs no parsing (the head's predicate is in the rule, and a
     ``__fired`` atom names its rule), except for a head form without a plain signature.
     """
-    of_element: dict[tuple[int, int], Signature | None] = {
-        key: None if t.head is None else atom_signature(t.head.atom)
-        for key, t in program.traced.items()
-    }
+    of_element = _element_signatures(program)
     out: dict[Signature, list[int]] = {}
     for k, key in enumerate(keys):
         signature = of_element.get(key)
@@ -261,21 +273,54 @@ def _by_signature(
     return out
 
 
+def _element_signatures(program: Program) -> dict[Key, Signature | None]:
+    """The head predicate of each traced element (None: no head, or no plain signature)."""
+    return {
+        key: None if t.head is None else atom_signature(t.head.atom)
+        for key, t in program.traced.items()
+    }
+
+
+def _static_signatures(
+    program: Program, groups: Mapping[Key, Sequence[int]]
+) -> dict[Signature, list[Sequence[int]]]:
+    """The static groups (symbol values, one group per element, in key order) by their head
+    predicate; a group whose head has no plain signature is split by parsing its atoms."""
+    of_element = _element_signatures(program)
+    out: dict[Signature, list[Sequence[int]]] = {}
+    for key in sorted(groups):
+        if key not in of_element:
+            continue
+        signature = of_element[key]
+        if signature is not None:
+            out.setdefault(signature, []).append(groups[key])
+            continue
+        split: dict[Signature, list[int]] = {}
+        for rep in groups[key]:
+            inst = parse_instance(program, clingo.Symbol(rep))  # type: ignore[no-untyped-call]
+            if inst is not None:
+                split.setdefault((inst.head.name, len(inst.head.arguments)), []).append(rep)
+        for signature, reps in split.items():
+            out.setdefault(signature, []).append(reps)
+    return out
+
+
 Key = tuple[int, int]
+SortKey = tuple[object, ...]
 
 
 def _fired_atoms(
     ctl: clingo.Control,
-) -> tuple[list[tuple[clingo.Symbol, Key]], list[tuple[clingo.Symbol, int, Key]]]:
-    """The grounding's ``__fired(I, E, Values)`` atoms in clingo's symbol order: the facts,
-    and the others with their program literals, each with its (statement, element) key.
+) -> tuple[dict[Key, array[int]], list[tuple[clingo.Symbol, int, Key]]]:
+    """The grounding's ``__fired(I, E, Values)`` atoms: the facts as clingo symbol values
+    grouped by (statement, element) key ``(I, E)``, the others as symbols in clingo's order
+    with their program literals and keys.
 
     Read through clingo's C API with reused out-parameters: the Python wrappers spend one
-    cffi call and a new object on every property of every atom (over 200k atoms at 100k
-    triples). The order is clingo's, as ``sorted`` on the symbols gives it: atoms of one
-    signature compare by their arguments left to right, and ``I`` and ``E`` are numbers, so
-    the atoms are grouped by key (in number order) and each group is sorted by ``Values``
-    (see ``_in_order``).
+    cffi call and a new object on every property of every atom, and a decision's grounding
+    has 1.6M static instances at 100k triples, of which its proofs read a few predicates'.
+    The facts stay plain numbers in arrays (no object per atom for the garbage collector to
+    walk) until a proof needs their predicate (``_ordered`` puts a group in order).
     """
     lib = _lib
     atoms = ctl.symbolic_atoms._rep
@@ -290,10 +335,12 @@ def _fired_atoms(
     is_fact, atom_symbol = lib.clingo_symbolic_atoms_is_fact, lib.clingo_symbolic_atoms_symbol
     atom_literal = lib.clingo_symbolic_atoms_literal
     arguments, to_number = lib.clingo_symbol_arguments, lib.clingo_symbol_number
-    static: dict[Key, list[tuple[int, int, int]]] = {}
-    dynamic: dict[Key, list[tuple[int, int, int]]] = {}
+    static: dict[Key, array[int]] = {}
+    dynamic: dict[Key, list[tuple[int, int]]] = {}
     if not lib.clingo_symbolic_atoms_begin(atoms, signature, it):
         raise RuntimeError("clingo could not iterate over the trace atoms")
+    last_key: Key | None = None
+    last_group = array("Q")
     while True:
         current = it[0]
         if not is_valid(atoms, current, valid):
@@ -305,49 +352,49 @@ def _fired_atoms(
         ok = ok and to_number(args[0][0], number)
         idx = number[0]
         ok = ok and to_number(args[0][1], number)
-        key, values = (idx, number[0]), args[0][2]
-        if ok and fact[0]:
-            static.setdefault(key, []).append((symbol[0], 0, values))
-        elif ok and atom_literal(atoms, current, literal):
-            dynamic.setdefault(key, []).append((symbol[0], literal[0], values))
+        if not ok:
+            raise RuntimeError("clingo could not read a trace atom")
+        key = (idx, number[0])
+        if fact[0]:
+            if key != last_key:  # the grounder adds one rule's atoms in runs
+                found = static.get(key)
+                if found is None:
+                    found = static[key] = array("Q")
+                last_key, last_group = key, found
+            last_group.append(symbol[0])
+        elif atom_literal(atoms, current, literal):
+            dynamic.setdefault(key, []).append((symbol[0], literal[0]))
         else:
             raise RuntimeError("clingo could not read a trace atom")
         if not next_atom(atoms, current, it):
             raise RuntimeError("clingo could not iterate over the trace atoms")
-    return (
-        [(sym, key) for key, sym, _lit in _in_order(static)],
-        [(sym, lit, key) for key, sym, lit in _in_order(dynamic)],
-    )
+    ordered: list[tuple[clingo.Symbol, int, Key]] = []
+    for key in sorted(dynamic):
+        group = dynamic[key]
+        literals = {rep: lit for rep, lit in group}
+        ordered += [(sym, literals[sym._rep], key) for sym in _ordered([r for r, _l in group])]
+    return static, ordered
 
 
-def _in_order(
-    groups: dict[Key, list[tuple[int, int, int]]],
-) -> list[tuple[Key, clingo.Symbol, int]]:
-    """The (symbol value, literal, ``Values`` value) triples of each key's group as symbols in
-    clingo's order, groups by key.
+def _ordered(group: Sequence[int]) -> list[clingo.Symbol]:
+    """The atoms of one (statement, element) group (clingo symbol values) as symbols in
+    clingo's order, which within a group is the order of their ``Values`` argument.
 
     Sorting with clingo's comparison costs a cffi call per comparison (3M of them at 100k
-    triples). ``Values`` holds the rule's variable values, almost always numbers and strings,
-    which clingo orders as Python orders (type, number) and (type, UTF-8 bytes) pairs: a group
-    is sorted by those keys and the result checked with one clingo comparison per neighbour
-    pair; a group whose keys cannot be read, or fail the check, is sorted by clingo.
+    triples). ``Values`` holds the rule's variable values, which ``_ValueKeys`` turns into
+    Python keys in clingo's order; the sorted result is checked with one clingo comparison
+    per neighbour pair, and a group whose keys cannot be read, or fail the check, is sorted
+    by clingo.
     """
-    out: list[tuple[Key, clingo.Symbol, int]] = []
     reader = _ValueKeys()
-    for key in sorted(groups):
-        group = groups[key]
-        keys = [reader(values) for _rep, _lit, values in group]
-        pairs = [(clingo.Symbol(rep), lit) for rep, lit, _values in group]  # type: ignore[no-untyped-call]
-        if None not in keys:
-            order = sorted(range(len(pairs)), key=keys.__getitem__)  # type: ignore[arg-type]
-            pairs = [pairs[k] for k in order]
-        if None in keys or not all(a[0] < b[0] for a, b in pairwise(pairs)):
-            pairs.sort(key=lambda pair: pair[0])
-        out += [(key, sym, lit) for sym, lit in pairs]
-    return out
-
-
-SortKey = tuple[object, ...]
+    keys = [reader.values_of(rep) for rep in group]
+    symbols = [clingo.Symbol(rep) for rep in group]  # type: ignore[no-untyped-call]
+    if None not in keys:
+        order = sorted(range(len(symbols)), key=keys.__getitem__)  # type: ignore[arg-type]
+        symbols = [symbols[k] for k in order]
+    if None in keys or not all(a < b for a, b in pairwise(symbols)):
+        symbols.sort()
+    return symbols
 
 
 class _ValueKeys:
@@ -368,6 +415,12 @@ class _ValueKeys:
     def __call__(self, values: int) -> SortKey | None:
         """The key of a ``Values`` tuple: its arguments' keys."""
         return self._arguments(values)
+
+    def values_of(self, fired: int) -> SortKey | None:
+        """The key of a ``__fired(I, E, Values)`` atom's ``Values``."""
+        if not _lib.clingo_symbol_arguments(fired, self._args, self._size) or self._size[0] != 3:
+            return None
+        return self._arguments(self._args[0][2])
 
     def _arguments(self, symbol: int) -> SortKey | None:
         if not _lib.clingo_symbol_arguments(symbol, self._args, self._size):
