@@ -407,7 +407,10 @@ class Solver:
         try:
             ctl.add("base", [], "".join(parts))
             with ast.ProgramBuilder(ctl) as builder:
-                for stmt in self.program.statements:
+                deciding = clingo.Function("request", [clingo.Function(DECIDE_GOAL)]) in inputs
+                for stmt in self.program.statements + (
+                    () if deciding else self.program.finding_shows
+                ):
                     builder.add(stmt)
             ctl.ground([("base", [])])
         except RuntimeError as exc:
