@@ -237,12 +237,10 @@ def compile_program(rule_set: RuleSet, *, trace: TraceScope) -> Program:
         out.append(stmt)
         if rule.index in traced_ids:
             out.extend(_fired_rules(rule, traced))
-    for name, arity in sorted(OUTPUTS) + [(COST, 3)]:
+    for name, arity in [*sorted(OUTPUTS), (COST, 3)]:
         out.append(ast.ShowSignature(_loc(), name, arity, 1))
     shows = tuple(ast.ShowSignature(_loc(), name, arity, 1) for name, arity in findings)
-    return Program(
-        tuple(out), rules, traced, constraints, tuple(findings), frozenset(used), shows
-    )
+    return Program(tuple(out), rules, traced, constraints, tuple(findings), frozenset(used), shows)
 
 
 def _fired_rules(rule: Rule, traced: dict[tuple[int, int], TracedElement]) -> list[ast.AST]:
