@@ -25,6 +25,7 @@ from typing import Annotated, Any, Literal
 
 import clingo
 from clingo import ast
+from clingo._internal import _ffi, _lib  # type: ignore[attr-defined]
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.reasoning.astutil import (
@@ -509,6 +510,9 @@ class _Compiled:
     comparisons: tuple[Rendering, ...]
     aggregates: tuple[Rendering, ...]
     body: tuple[Rendering, ...]
+    # the head and positive body on clingo symbol values (None: a term only ``compile_term``
+    # evaluates, such as arithmetic or an external function)
+    raw: tuple[_Raw, tuple[_Raw, ...]] | None = None
 
 
 # Keyed by the traced element's identity; the element is kept so its id is never reused.
@@ -545,6 +549,7 @@ def _compiled(traced: TracedElement) -> _Compiled:
         comparisons=tuple(comparisons),
         aggregates=tuple(aggregates),
         body=tuple(Rendering(lit) for lit in traced.body),
+        raw=_raw_terms(traced.head.atom, [lit.atom for lit in traced.body if _is_positive(lit)]),
     )
     _COMPILED[id(traced)] = (traced, compiled)
     return compiled
@@ -559,18 +564,109 @@ def parse_instance(program: Program, fired: clingo.Symbol) -> RuleInstance | Non
 
 
 def _instance(program: Program, fired: clingo.Symbol) -> _Instance | None:
-    idx, element, values = fired.arguments
-    traced = program.traced.get((idx.number, element.number))
+    """The instance ``fired`` records, read through clingo's C API where the rule's terms
+    allow (a first whole-KG plan parses tens of thousands: each ``Symbol.arguments`` and
+    ``clingo.Function`` through the Python wrappers costs several cffi allocations)."""
+    args, size, number = _ffi.new("clingo_symbol_t**"), _ffi.new("size_t*"), _ffi.new("int*")
+    if not _lib.clingo_symbol_arguments(fired._rep, args, size) or size[0] != 3:
+        return None
+    row = args[0]
+    values = row[2]
+    if not _lib.clingo_symbol_number(row[0], number):
+        return None
+    idx = number[0]
+    if not _lib.clingo_symbol_number(row[1], number):
+        return None
+    traced = program.traced.get((idx, number[0]))
     if traced is None or traced.head is None:
         return None
-    binding = dict(zip(traced.variables, values.arguments, strict=True))
+    if not _lib.clingo_symbol_arguments(values, args, size):
+        return None
+    row = args[0]
+    reps = [row[i] for i in range(size[0])]
+    binding = {
+        name: clingo.Symbol(rep)  # type: ignore[no-untyped-call]
+        for name, rep in zip(traced.variables, reps, strict=True)
+    }
     compiled = _compiled(traced)
     try:
-        head = compiled.head(binding)
-        positive = [p(binding) for p in compiled.positive]
+        if compiled.raw is None:
+            head = compiled.head(binding)
+            positive = list(dict.fromkeys(p(binding) for p in compiled.positive))
+        else:
+            raw_binding = dict(zip(traced.variables, reps, strict=True))
+            raw_head, raw_positive = compiled.raw
+            head = clingo.Symbol(raw_head(raw_binding))  # type: ignore[no-untyped-call]
+            positive = [
+                clingo.Symbol(rep)  # type: ignore[no-untyped-call]
+                for rep in dict.fromkeys(p(raw_binding) for p in raw_positive)
+            ]
     except NotGround:
         return None
-    return _Instance(traced, binding, head, tuple(dict.fromkeys(positive)))
+    return _Instance(traced, binding, head, tuple(positive))
+
+
+_Raw = Callable[[Mapping[str, int]], int]
+
+
+def _is_positive(lit: ast.AST) -> bool:
+    """Whether a body literal is a positive symbolic atom (a proof's child)."""
+    return bool(
+        lit.ast_type == ast.ASTType.Literal
+        and lit.atom.ast_type == ast.ASTType.SymbolicAtom
+        and lit.sign == ast.Sign.NoSign
+    )
+
+
+def _raw_terms(head: ast.AST, positive: Sequence[ast.AST]) -> tuple[_Raw, tuple[_Raw, ...]] | None:
+    """``compile_term`` of the head and the positive body atoms on clingo symbol values, or
+    None when one of them has a term it alone evaluates."""
+    raw_head = _raw_term(head)
+    raw_positive = [_raw_term(p) for p in positive]
+    if raw_head is None or any(p is None for p in raw_positive):
+        return None
+    return raw_head, tuple(p for p in raw_positive if p is not None)
+
+
+def _raw_term(term: ast.AST) -> _Raw | None:
+    """A term's value from the values of its variables, for symbolic terms, variables and
+    (non-external) functions of them: the same values and NotGround cases as
+    ``compile_term``; None for any other term."""
+    kind = term.ast_type
+    if kind == ast.ASTType.SymbolicAtom:
+        return _raw_term(term.symbol)
+    if kind == ast.ASTType.SymbolicTerm:
+        value: int = term.symbol._rep
+        return lambda _b: value
+    if kind == ast.ASTType.Variable:
+        name: str = term.name
+
+        def variable(b: Mapping[str, int]) -> int:
+            try:
+                return b[name]
+            except KeyError:
+                raise NotGround(name) from None
+
+        return variable
+    if kind != ast.ASTType.Function or term.external:
+        return None
+    args = [_raw_term(a) for a in term.arguments]
+    if any(a is None for a in args):
+        return None
+    parts = [a for a in args if a is not None]
+    fname: bytes = term.name.encode()
+    arity = len(parts)
+    create = _lib.clingo_symbol_create_function
+
+    def function(b: Mapping[str, int]) -> int:
+        out = _ffi.new("clingo_symbol_t*")
+        if not create(
+            fname, _ffi.new("clingo_symbol_t[]", [a(b) for a in parts]), arity, True, out
+        ):
+            raise RuntimeError(f"clingo could not create a `{fname.decode()}` term")
+        return int(out[0])
+
+    return function
 
 
 def _supports(
