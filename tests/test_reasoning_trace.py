@@ -8,7 +8,7 @@ import pytest
 
 from engine.reasoning import FactSet, Solver, plan_request, rules_from_texts
 from engine.reasoning.proof import InstanceIndex
-from engine.reasoning.trace import Trace, _ValueKeys
+from engine.reasoning.trace import Trace, _ValueKeys, sort_symbols
 from engine.reasoning.transform import FIRED, TraceScope
 
 F, N, S = clingo.Function, clingo.Number, clingo.String
@@ -121,3 +121,11 @@ def test_value_keys_sort_as_clingo_sorts() -> None:
     assert by_key == sorted(tuples)
     assert keys(F("", [N(1), clingo.Supremum])._rep) is None
     assert keys(F("", [F("f", [clingo.Infimum])])._rep) is None
+
+
+def test_sort_symbols_sorts_as_clingo_sorts() -> None:
+    inputs = [F("param", [F("vendor"), v]) for v in VALUES] + [F("request", [F("g")])]
+    assert sort_symbols(reversed(inputs)) == sorted(inputs)
+    mixed = [*VALUES, clingo.Supremum, clingo.Infimum]  # no keys: clingo sorts them
+    assert sort_symbols(mixed) == sorted(mixed)
+    assert sort_symbols([]) == []

@@ -38,7 +38,7 @@ from engine.reasoning.astutil import render
 from engine.reasoning.facts import FALSE, TRUE, FactSet
 from engine.reasoning.request import DECIDE_GOAL, Request
 from engine.reasoning.rules import ParamType, RuleSet
-from engine.reasoning.trace import Reach, Trace
+from engine.reasoning.trace import Reach, Trace, sort_symbols
 from engine.reasoning.transform import COST, ON, SELECTED, Program, TraceScope, compile_program
 
 Assumption = tuple[clingo.Symbol, bool]
@@ -400,7 +400,8 @@ class Solver:
         parts = [facts.text(self.program.used_signatures)]
         if now is not None:
             parts.append(f"now({now}).\n")
-        parts += [f"#external {s}.\n" for s in sorted(inputs)]
+        ordered = sort_symbols(inputs)  # by Python keys: one clingo comparison per pair
+        parts += [f"#external {s}.\n" for s in ordered]
         families = sorted({_family(s) for s in inputs})
         parts += [_selection_rules(fam) for fam in families]
         parts += [f"#external {ON}({i}).\n" for i in sorted(self.program.constraints)]
@@ -419,7 +420,7 @@ class Solver:
         on = {i: clingo.Function(ON, [clingo.Number(i)]) for i in self.program.constraints}
         for sym in on.values():
             ctl.assign_external(sym, None)
-        for sym in sorted(inputs):
+        for sym in ordered:
             ctl.assign_external(sym, None)
         selectors = {
             fam: atom

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from array import array
 from collections import deque
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -388,11 +388,27 @@ def _ordered(group: Sequence[int]) -> list[clingo.Symbol]:
     """
     reader = _ValueKeys()
     keys = [reader.values_of(rep) for rep in group]
-    symbols = [clingo.Symbol(rep) for rep in group]  # type: ignore[no-untyped-call]
+    return _checked(group, keys)
+
+
+def sort_symbols(symbols: Iterable[clingo.Symbol]) -> list[clingo.Symbol]:
+    """``sorted(symbols)`` (distinct symbols), by Python keys checked against clingo's order
+    (see ``_ordered``): a grounding sorts its tens of thousands of request inputs."""
+    reps = [s._rep for s in symbols]
+    reader = _ValueKeys()
+    return _checked(reps, [reader.key_of(rep) for rep in reps])
+
+
+def _checked(reps: Sequence[int], keys: Sequence[SortKey | None]) -> list[clingo.Symbol]:
+    """Distinct symbol values sorted by ``keys``, checked with clingo's comparison, and
+    sorted by clingo when a key is missing or the check fails."""
+    ordered = list(reps)
     if None not in keys:
-        order = sorted(range(len(symbols)), key=keys.__getitem__)  # type: ignore[arg-type]
-        symbols = [symbols[k] for k in order]
-    if None in keys or not all(a < b for a, b in pairwise(symbols)):
+        order = sorted(range(len(reps)), key=keys.__getitem__)  # type: ignore[arg-type]
+        ordered = [reps[k] for k in order]
+    less = _lib.clingo_symbol_is_less_than
+    symbols = [clingo.Symbol(rep) for rep in ordered]  # type: ignore[no-untyped-call]
+    if None in keys or not all(less(a, b) for a, b in pairwise(ordered)):
         symbols.sort()
     return symbols
 
@@ -415,6 +431,10 @@ class _ValueKeys:
     def __call__(self, values: int) -> SortKey | None:
         """The key of a ``Values`` tuple: its arguments' keys."""
         return self._arguments(values)
+
+    def key_of(self, symbol: int) -> SortKey | None:
+        """The key of any symbol."""
+        return self._key(symbol)
 
     def values_of(self, fired: int) -> SortKey | None:
         """The key of a ``__fired(I, E, Values)`` atom's ``Values``."""
