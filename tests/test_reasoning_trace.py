@@ -7,7 +7,7 @@ import clingo
 import pytest
 
 from engine.reasoning import FactSet, Solver, plan_request, rules_from_texts
-from engine.reasoning.proof import InstanceIndex
+from engine.reasoning.proof import InstanceIndex, parse_instance
 from engine.reasoning.trace import Trace, _ValueKeys, sort_symbols
 from engine.reasoning.transform import FIRED, TraceScope
 
@@ -129,3 +129,30 @@ def test_sort_symbols_sorts_as_clingo_sorts() -> None:
     mixed = [*VALUES, clingo.Supremum, clingo.Infimum]  # no keys: clingo sorts them
     assert sort_symbols(mixed) == sorted(mixed)
     assert sort_symbols([]) == []
+
+
+ARITHMETIC = """
+% @goal g "demo"
+% @rule next "{X} is followed by {Y}"
+next(X, X + 1) :- item(X, _).
+% @rule wrap "{X} is wrapped"
+wrapped(w(X, f(Y), c)) :- item(X, Y), next(X, _).
+% @rule act "act on {X}"
+action(act(X)) :- request(g), wrapped(w(X, _, c)).
+"""
+
+
+def test_instances_parse_alike_with_and_without_arithmetic() -> None:
+    """Heads built on symbol values (functions of variables) and heads only ``compile_term``
+    evaluates (arithmetic) parse to the instance the rule and its values give."""
+    rules = rules_from_texts({"rules/r.lp": ARITHMETIC})
+    facts = FactSet.from_groups({"item/2": [F("item", [N(1), S("a")]), F("item", [N(2), S("b")])]})
+    solver = Solver(rules, trace=TraceScope.ALL)
+    answer = solver.solve(facts, plan_request(rules, "g", now=None))
+    assert answer.trace is not None
+    parsed = [parse_instance(solver.program, f) for f in answer.all_fired()]
+    heads = {str(i.head): [str(p) for p in i.positive] for i in parsed if i is not None}
+    assert heads["next(1,2)"] == ['item(1,"a")']
+    assert heads['wrapped(w(2,f("b"),c))'] == ['item(2,"b")', "next(2,3)"]
+    assert heads["action(act(1))"] == ["request(g)", 'wrapped(w(1,f("a"),c))']
+    assert parse_instance(solver.program, F(FIRED, [N(999), N(0), F("", [])])) is None
