@@ -23,6 +23,7 @@ worker processes.
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
 from collections import OrderedDict
@@ -107,6 +108,14 @@ class _Grounded:
     selectors: dict[clingo.Symbol, clingo.Symbol] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     off: frozenset[int] = frozenset()
+    findings: _Findings | None = None
+    deciding: bool = False
+
+    def found(self, program: Program) -> _Findings:
+        """The grounding's finding atoms, read once (callers hold the lock)."""
+        if self.findings is None:
+            self.findings = _Findings.of(self.control, program.finding_signatures)
+        return self.findings
 
     def settle(self, on: Collection[int]) -> None:
         """Switch off the guarded constraints not in ``on``, changing only what differs from
@@ -134,6 +143,49 @@ class _Grounded:
         chosen = {_family(s) for s in inputs}
         out += [(atom, False) for fam, atom in self.selectors.items() if fam not in chosen]
         return out
+
+
+@dataclass(frozen=True)
+class _Findings:
+    """A plan control's finding atoms: those the grounding made facts (true in every model,
+    in clingo's order) and those a model may or may not hold.
+
+    Findings are not ``#show`` n: most are facts of the KG (5.5k at 100k triples) and reading
+    them out of every model, as new symbols, then ordering them, cost more than the solve.
+    A model's findings are the static ones plus the open ones it holds (``Model.contains``).
+    """
+
+    static: tuple[tuple[clingo.Symbol, str], ...]
+    open: tuple[tuple[clingo.Symbol, str], ...]
+
+    @classmethod
+    def of(cls, ctl: clingo.Control, signatures: Sequence[tuple[str, int]]) -> _Findings:
+        static: list[tuple[clingo.Symbol, str]] = []
+        open_: list[tuple[clingo.Symbol, str]] = []
+        for name, arity in signatures:
+            for atom in ctl.symbolic_atoms.by_signature(name, arity):
+                (static if atom.is_fact else open_).append((atom.symbol, name))
+        return cls(tuple(sorted(static)), tuple(open_))
+
+    def held(self, model: clingo.Model) -> list[tuple[clingo.Symbol, str]]:
+        """The open findings ``model`` holds."""
+        return [pair for pair in self.open if model.contains(pair[0])]
+
+
+def _merged(
+    few: Sequence[tuple[clingo.Symbol, str]], many: Sequence[tuple[clingo.Symbol, str]]
+) -> list[tuple[clingo.Symbol, str]]:
+    """Two lists in clingo's symbol order merged, by binary search of ``few`` into ``many``
+    (each comparison is a cffi call: a linear merge would compare every finding)."""
+    out: list[tuple[clingo.Symbol, str]] = []
+    start = 0
+    for pair in few:
+        at = bisect.bisect_left(many, pair[0], lo=start, key=lambda p: p[0])
+        out.extend(many[start:at])
+        out.append(pair)
+        start = at
+    out.extend(many[start:])
+    return out
 
 
 class Solver:
@@ -214,9 +266,13 @@ class Solver:
         state: dict[str, object] = {}
         selectors = {a._rep for a in g.selectors.values()}  # by value: no cffi call per atom
 
+        findings = None if g.deciding else g.found(self.program)
+
         def on_model(model: clingo.Model) -> None:
             shown, names = g.trace.shown(model)
             state["shown"], state["names"] = shown, names
+            if findings is not None:
+                state["held"] = findings.held(model)
             if reach is None:
                 state["fired"] = g.trace.fired(model)
             else:
@@ -261,6 +317,9 @@ class Solver:
         outputs = g.trace.sort_shown(
             [(s, n) for s, n in zip(shown, kinds, strict=True) if n != COST]
         )
+        if findings is not None:
+            held: list[tuple[clingo.Symbol, str]] = state.get("held", [])  # type: ignore[assignment]
+            outputs = _merged(outputs, _merged(sorted(held), findings.static))
         return Answer(
             satisfiable=True,
             # no cost (nothing to minimise grounded, e.g. no actions possible): clasp stops at
@@ -408,10 +467,7 @@ class Solver:
         try:
             ctl.add("base", [], "".join(parts))
             with ast.ProgramBuilder(ctl) as builder:
-                deciding = clingo.Function("request", [clingo.Function(DECIDE_GOAL)]) in inputs
-                for stmt in self.program.statements + (
-                    () if deciding else self.program.finding_shows
-                ):
+                for stmt in self.program.statements:
                     builder.add(stmt)
             ctl.ground([("base", [])])
         except RuntimeError as exc:
@@ -428,7 +484,16 @@ class Solver:
             if ctl.symbolic_atoms[atom := clingo.Function(SELECTED, [fam])] is not None
         }
         trace = Trace(ctl, self.program)
-        return _Grounded(ctl, inputs, on, (time.perf_counter() - started) * 1000, trace, selectors)
+        deciding = clingo.Function("request", [clingo.Function(DECIDE_GOAL)]) in inputs
+        return _Grounded(
+            ctl,
+            inputs,
+            on,
+            (time.perf_counter() - started) * 1000,
+            trace,
+            selectors,
+            deciding=deciding,
+        )
 
 
 def _finished(handle: clingo.SolveHandle, deadline: float) -> bool:

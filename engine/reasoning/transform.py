@@ -67,10 +67,6 @@ class Program:
     constraints: Mapping[int, Rule]
     finding_signatures: tuple[Signature, ...]
     used_signatures: frozenset[Signature]
-    finding_shows: tuple[ast.AST, ...] = field(default=(), repr=False)
-    """``#show`` of the findings, apart from ``statements``: a decision control leaves them out
-    (its findings are the few its proofs reach, and every model of it would otherwise carry
-    every finding of the KG: 5.5k atoms a decision at 100k triples)."""
 
 
 def _loc() -> ast.Location:
@@ -239,8 +235,8 @@ def compile_program(rule_set: RuleSet, *, trace: TraceScope) -> Program:
             out.extend(_fired_rules(rule, traced))
     for name, arity in [*sorted(OUTPUTS), (COST, 3)]:
         out.append(ast.ShowSignature(_loc(), name, arity, 1))
-    shows = tuple(ast.ShowSignature(_loc(), name, arity, 1) for name, arity in findings)
-    return Program(tuple(out), rules, traced, constraints, tuple(findings), frozenset(used), shows)
+    # findings are not shown: the solver reads them from the grounding (solve._Findings)
+    return Program(tuple(out), rules, traced, constraints, tuple(findings), frozenset(used))
 
 
 def _fired_rules(rule: Rule, traced: dict[tuple[int, int], TracedElement]) -> list[ast.AST]:
