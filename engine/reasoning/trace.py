@@ -381,11 +381,14 @@ def _ordered(group: Sequence[int]) -> list[clingo.Symbol]:
     clingo's order, which within a group is the order of their ``Values`` argument.
 
     Sorting with clingo's comparison costs a cffi call per comparison (3M of them at 100k
-    triples). ``Values`` holds the rule's variable values, which ``_ValueKeys`` turns into
-    Python keys in clingo's order; the sorted result is checked with one clingo comparison
-    per neighbour pair, and a group whose keys cannot be read, or fail the check, is sorted
-    by clingo.
+    triples). A group the grounder produced in order (most atoms) is checked with one clingo
+    comparison per neighbour pair and kept; any other is sorted by ``_ValueKeys``, Python
+    keys of the rule's variable values in clingo's order, and checked the same way; a group
+    whose keys cannot be read, or fail the check, is sorted by clingo.
     """
+    less = _lib.clingo_symbol_is_less_than
+    if all(less(a, b) for a, b in pairwise(group)):  # the grounder's order often is clingo's
+        return [clingo.Symbol(rep) for rep in group]  # type: ignore[no-untyped-call]
     reader = _ValueKeys()
     keys = [reader.values_of(rep) for rep in group]
     return _checked(group, keys)
