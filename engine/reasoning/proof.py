@@ -254,11 +254,12 @@ class StaticIndex(InstanceIndex):
     """The instances a grounding fixed (the same in every model), parsed per head predicate
     on first need.
 
-    A grounding has tens of thousands to millions of them (1.6M in a decision's grounding
-    at 100k triples), and parsing one reads clingo symbols through cffi: parsing all on a
-    grounding's first request was most of a first decision, whose proofs reach a few
-    predicates. ``load`` gives a head predicate's instances in the grounding's (clingo's)
-    order, so an atom's instances come in the order a whole index would list them.
+    A grounding has tens of thousands of them (64k in a decision's grounding at 100k
+    triples; 1.6M with a rule joining every pair of providers), and parsing one reads clingo
+    symbols through cffi: parsing all on a grounding's first request was most of a first
+    decision, whose proofs reach a few predicates. ``load`` gives a head predicate's
+    instances in the grounding's (clingo's) order, so an atom's instances come in the order
+    a whole index would list them.
     """
 
     def __init__(

@@ -5,6 +5,10 @@ the rest are checked in each model through their program literals. A plan's proo
 of the model's instances, so all of them are read; a decision's proofs reach only what the
 proposed action's roots depend on, so ``Reach`` reads just those: at 10k triples the 17k
 dynamic literals cost 4 ms a model, the few hundred reachable ones well under one.
+
+The static instances are read once per grounding as clingo symbol values and put in order and
+parsed per head predicate when a proof first reaches it (``Trace.static_index``): a
+decision's proofs reach a few predicates of the grounding's tens of thousands of instances.
 """
 
 from __future__ import annotations
@@ -318,7 +322,8 @@ def _fired_atoms(
 
     Read through clingo's C API with reused out-parameters: the Python wrappers spend one
     cffi call and a new object on every property of every atom, and a decision's grounding
-    has 1.6M static instances at 100k triples, of which its proofs read a few predicates'.
+    has 64k static instances at 100k triples (1.6M with a rule joining every pair of
+    providers), of which its proofs read a few predicates'.
     The facts stay plain numbers in arrays (no object per atom for the garbage collector to
     walk) until a proof needs their predicate (``_ordered`` puts a group in order).
     """
