@@ -23,7 +23,7 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
 from api.app import create_app
-from api.sparql.evaluation import TSV_LINES, BoundedSink, Budget, solutions_bytes
+from api.sparql.evaluation import Budget, solutions_bytes
 from api.sparql.lexer import Operation, has_dataset_clause, operation
 from api.sparql.negotiation import SOLUTION_OFFERS, negotiate
 from engine.action.audit import AuditLog
@@ -405,11 +405,16 @@ def test_serialisation_is_byte_identical_to_pyoxigraph(
     direct = store.query(query)
     assert isinstance(direct, ox.QuerySolutions)
     expected = direct.serialize(format=fmt)
+    count = len(list(store.query(query)))  # type: ignore[arg-type]
     again = store.query(query)
     assert isinstance(again, ox.QuerySolutions)
-    assert solutions_bytes(again, fmt, _unbounded_sink()) == expected
+    assert solutions_bytes(again, fmt, _budget(count), 60.0) == expected
+    if count:
+        over = store.query(query)
+        assert isinstance(over, ox.QuerySolutions)
+        with pytest.raises(QueryError, match="more than"):
+            solutions_bytes(over, fmt, _budget(count - 1), 60.0)
 
 
-def _unbounded_sink() -> BoundedSink:
-    budget = Budget(deadline=time.monotonic() + 60, result_limit=10**9, cancelled=threading.Event())
-    return BoundedSink(budget, 60.0, TSV_LINES)
+def _budget(limit: int) -> Budget:
+    return Budget(deadline=time.monotonic() + 60, result_limit=limit, cancelled=threading.Event())
