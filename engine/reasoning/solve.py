@@ -460,8 +460,14 @@ class Solver:
         if now is not None:
             parts.append(f"now({now}).\n")
         ordered = sort_symbols(inputs)  # by Python keys: one clingo comparison per pair
-        parts += [f"#external {s}.\n" for s in ordered]
-        families = sorted({_family(s) for s in inputs})
+        texts = [str(s) for s in ordered]
+        parts += [f"#external {t}.\n" for t in texts]
+        # one input per family (its predicate, and a parameter's name) by text, not cffi
+        heads = {
+            t.partition(",")[0] if t.startswith("param(") else t.partition("(")[0]: s
+            for s, t in zip(ordered, texts, strict=True)
+        }
+        families = sorted({_family(s) for s in heads.values()})
         parts += [_selection_rules(fam) for fam in families]
         parts += [f"#external {ON}({i}).\n" for i in sorted(self.program.constraints)]
         try:
