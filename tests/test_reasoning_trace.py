@@ -7,7 +7,7 @@ import clingo
 import pytest
 
 from engine.reasoning import FactSet, Solver, plan_request, rules_from_texts
-from engine.reasoning.proof import InstanceIndex, parse_instance
+from engine.reasoning.proof import InstanceIndex, head_value, parse_instance
 from engine.reasoning.trace import Trace, _ValueKeys, sort_symbols
 from engine.reasoning.transform import FIRED, TraceScope
 
@@ -156,3 +156,8 @@ def test_instances_parse_alike_with_and_without_arithmetic() -> None:
     assert heads['wrapped(w(2,f("b"),c))'] == ['item(2,"b")', "next(2,3)"]
     assert heads["action(act(1))"] == ["request(g)", 'wrapped(w(1,f("a"),c))']
     assert parse_instance(solver.program, F(FIRED, [N(999), N(0), F("", [])])) is None
+    for fired, inst in zip(answer.all_fired(), parsed, strict=True):
+        expected = None if inst is None else inst.head._rep
+        assert head_value(solver.program, fired) == expected
+    assert len(parsed) >= 6  # next, wrapped and action instances were compared
+    assert head_value(solver.program, F(FIRED, [N(999), N(0), F("", [])])) is None

@@ -35,6 +35,7 @@ from engine.reasoning.astutil import (
     Signature,
     compile_term,
     render,
+    variables,
 )
 from engine.reasoning.settled import Settled, SettledProofs
 from engine.reasoning.transform import Program, TracedElement
@@ -514,6 +515,9 @@ class _Compiled:
     # the head and positive body on clingo symbol values (None: a term only ``compile_term``
     # evaluates, such as arithmetic or an external function)
     raw: tuple[_Raw, tuple[_Raw, ...]] | None = None
+    # whether the traced values bind every variable of the positive body (so that evaluating
+    # those atoms cannot raise NotGround)
+    bound: bool = False
 
 
 # Keyed by the traced element's identity; the element is kept so its id is never reused.
@@ -551,6 +555,8 @@ def _compiled(traced: TracedElement) -> _Compiled:
         aggregates=tuple(aggregates),
         body=tuple(Rendering(lit) for lit in traced.body),
         raw=_raw_terms(traced.head.atom, [lit.atom for lit in traced.body if _is_positive(lit)]),
+        bound={v.name for lit in traced.body if _is_positive(lit) for v in variables(lit.atom)}
+        <= set(traced.variables),
     )
     _COMPILED[id(traced)] = (traced, compiled)
     return compiled
@@ -562,6 +568,38 @@ RuleInstance = _Instance  # the parsed form of a ``__fired`` atom, for the trace
 def parse_instance(program: Program, fired: clingo.Symbol) -> RuleInstance | None:
     """The rule instance a ``__fired`` atom records (None for an untraced or non-ground one)."""
     return _instance(program, fired)
+
+
+def head_value(program: Program, fired: clingo.Symbol) -> int | None:
+    """The clingo symbol value of the head of the instance ``fired`` records (None where
+    ``parse_instance`` gives None), without building the instance where the rule's head
+    allows: finding a head's instances among thousands needs only their heads."""
+    args, size, number = _ffi.new("clingo_symbol_t**"), _ffi.new("size_t*"), _ffi.new("int*")
+    if not _lib.clingo_symbol_arguments(fired._rep, args, size) or size[0] != 3:
+        return None
+    row = args[0]
+    values = row[2]
+    if not _lib.clingo_symbol_number(row[0], number):
+        return None
+    idx = number[0]
+    if not _lib.clingo_symbol_number(row[1], number):
+        return None
+    traced = program.traced.get((idx, number[0]))
+    if traced is None or traced.head is None:
+        return None
+    compiled = _compiled(traced)
+    if compiled.raw is None or not _lib.clingo_symbol_arguments(values, args, size):
+        inst = _instance(program, fired)
+        return None if inst is None else int(inst.head._rep)
+    row = args[0]
+    binding = dict(zip(traced.variables, [row[i] for i in range(size[0])], strict=True))
+    try:
+        if not compiled.bound:  # a positive body atom that is not ground: no instance
+            for p in compiled.raw[1]:
+                p(binding)
+        return compiled.raw[0](binding)
+    except NotGround:
+        return None
 
 
 def _instance(program: Program, fired: clingo.Symbol) -> _Instance | None:

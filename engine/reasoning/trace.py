@@ -29,6 +29,7 @@ from engine.reasoning.proof import (
     ParsedInstances,
     RuleInstance,
     StaticIndex,
+    head_value,
     parse_instance,
 )
 from engine.reasoning.settled import Settled
@@ -63,7 +64,8 @@ class Trace:
         self.fact_nodes = FactMemo()
         self._index: StaticIndex | None = None
         self._signatures: dict[Signature, list[int]] | None = None
-        self._by_head: dict[Signature, dict[clingo.Symbol, list[int]]] = {}
+        self._by_head: dict[Signature, dict[int, list[int]]] = {}
+        self._signatures_of: dict[int, Signature] = {}
         self._settled: Settled | None = None
         self._lock = threading.Lock()
 
@@ -188,7 +190,7 @@ class Trace:
         by_signature = self._dynamic_signatures()
         read = _Reader(model)
         roots = reach.roots(shown, names)
-        seen: set[clingo.Symbol] = set(roots)
+        seen = {r._rep for r in roots}  # clingo symbol values: no cffi hash per atom
         queue = deque(roots)
         picked: list[int] = []
         while queue:
@@ -198,32 +200,42 @@ class Trace:
             children: list[clingo.Symbol] = []
             for inst in static.of(atom):
                 children += inst.positive
-            heads = self._heads((atom.name, len(atom.arguments)), by_signature)
-            for k in heads.get(atom, ()):
+            heads = self._heads(self._signature(atom), by_signature)
+            for k in heads.get(atom._rep, ()):
                 sym, lit = self.dynamic[k]
                 if read(lit):
                     picked.append(k)
-                    found = self.parsed[sym]
+                    found = self._parsed(sym)
                     assert found is not None
                     children += found.positive
             for child in children:
-                if child not in seen:
-                    seen.add(child)
+                if child._rep not in seen:
+                    seen.add(child._rep)
                     queue.append(child)
         return [self.dynamic[k][0] for k in sorted(picked)]
 
+    def _signature(self, atom: clingo.Symbol) -> Signature:
+        """An atom's predicate, kept per grounding by symbol value (two cffi calls)."""
+        found = self._signatures_of.get(atom._rep)
+        if found is None:
+            found = self._signatures_of[atom._rep] = (atom.name, len(atom.arguments))
+        return found
+
     def _heads(
         self, signature: Signature, by_signature: dict[Signature, list[int]]
-    ) -> dict[clingo.Symbol, list[int]]:
-        """The dynamic instances of one head predicate by head atom, parsed on first need."""
+    ) -> dict[int, list[int]]:
+        """The dynamic instances of one head predicate by head atom (its clingo symbol
+        value), on first need: only their heads are computed (a decision grounding has one
+        ``action`` instance per candidate action, 16k at 100k triples); a proof parses the
+        few true ones."""
         with self._lock:
             found = self._by_head.get(signature)
             if found is None:
                 found = {}
                 for k in by_signature.get(signature, ()):
-                    inst = self._parsed(self.dynamic[k][0])
-                    if inst is not None:
-                        found.setdefault(inst.head, []).append(k)
+                    head = head_value(self.program, self.dynamic[k][0])
+                    if head is not None:
+                        found.setdefault(head, []).append(k)
                 self._by_head[signature] = found
             return found
 
