@@ -116,3 +116,18 @@ def test_a_crash_during_a_staged_write_is_undone_on_open(tmp_path: Path, stop: s
         assert not reopened.raw.contains_named_graph(BIG)
         assert reopened.count() == 50
     reopened.close()
+
+
+def test_close_releases_the_database_at_once(tmp_path: Path) -> None:
+    """A closed store lets go of its lock even while something still refers to it (a
+    second command in one process used to fail with "lock hold by current process")."""
+    first = OxigraphStore(tmp_path / "kg")
+    first.apply([GraphChange(SMALL, added=triples(3))])
+    holder = [first, {"cycle": first}]  # kept alive, as a reference cycle would
+    first.close()
+    second = OxigraphStore(tmp_path / "kg")
+    assert len(set(second.triples(SMALL))) == 3
+    with pytest.raises(StoreError) as err:
+        first.graphs()
+    assert err.value.code == "store_closed" and holder
+    second.close()

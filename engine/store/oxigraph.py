@@ -84,6 +84,13 @@ def _triples_block(triples: Iterable[ox.Triple]) -> str:
     )
 
 
+class _ClosedStore:
+    """Stands in for the database of a closed OxigraphStore."""
+
+    def __getattr__(self, name: str) -> object:
+        raise StoreError("the store is closed", code="store_closed")
+
+
 class OxigraphStore:
     """Oxigraph on disk at ``path`` (or in memory when ``path`` is ``None``, for tests)."""
 
@@ -279,7 +286,11 @@ class OxigraphStore:
             raise StoreError(f"the store failed to answer a query: {exc}") from exc
 
     def close(self) -> None:
-        """Flush pending writes; the store is released when garbage-collected."""
+        """Flush pending writes and let go of the database, so that its lock is released now
+        rather than whenever the garbage collector breaks the last reference cycle holding
+        this object (a second command in one process then failed with "lock hold by current
+        process"). Using the store afterwards raises StoreError."""
         if self.path is not None and not self.read_only:
             with contextlib.suppress(OSError):
                 self._store.flush()
+        self._store = _ClosedStore()  # type: ignore[assignment]
