@@ -108,15 +108,61 @@ def fact_leaves(proofs: ProofGraph, roots: Iterable[str]) -> list[FactNode]:
 
 def action_roots(proofs: ProofGraph, action: str) -> list[str]:
     """The proof node ids of an action: its choice and every deny / escalate of it."""
-    wanted = "".join(action.split())
-    out = []
+    return _roots_by_action(proofs).get("".join(action.split()), [])
+
+
+_last_index: tuple[ProofGraph, dict[str, list[str]]] | None = None
+
+
+def _roots_by_action(proofs: ProofGraph) -> dict[str, list[str]]:
+    """The proof's roots grouped by the action they are about (``action(A)``, ``deny(A, …)``,
+    ``escalate(A, …)``; whitespace-free text), in root order; kept for the last graph asked
+    about: a plan's record looks up every one of its actions (at 1M triples, ~50k actions
+    against ~100k roots, scanning the roots for each was most of storing the plan)."""
+    global _last_index
+    last = _last_index
+    if last is not None and last[0] is proofs:
+        return last[1]
+    index: dict[str, list[str]] = {}
     for atom, nid in sorted(proofs.roots.items()):
-        compact = "".join(atom.split())
-        if compact == f"action({wanted})" or compact.startswith(
-            (f"deny({wanted},", f"escalate({wanted},")
-        ):
-            out.append(nid)
-    return out
+        about = _action_of("".join(atom.split()))
+        if about is not None:
+            index.setdefault(about, []).append(nid)
+    _last_index = (proofs, index)
+    return index
+
+
+def _action_of(atom: str) -> str | None:
+    """``A`` of ``action(A)``, or the first argument of ``deny(A, …)`` / ``escalate(A, …)``."""
+    if atom.startswith("action(") and atom.endswith(")"):
+        return atom[len("action(") : -1]
+    for head in ("deny(", "escalate("):
+        if atom.startswith(head):
+            return _first_argument(atom[len(head) :])
+    return None
+
+
+def _first_argument(args: str) -> str | None:
+    """The text before the first comma outside parentheses and quotes (None: no comma)."""
+    depth = 0
+    quoted = escaped = False
+    for i, ch in enumerate(args):
+        if quoted:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                quoted = False
+        elif ch == '"':
+            quoted = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            return args[:i]
+    return None
 
 
 def fact_basis(proofs: ProofGraph | None, action: str) -> tuple[BasisFact, ...]:
