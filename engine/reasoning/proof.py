@@ -16,6 +16,7 @@ import json
 import re
 import threading
 import weakref
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -37,7 +38,7 @@ from engine.reasoning.astutil import (
     render,
     variables,
 )
-from engine.reasoning.settled import Settled, SettledProofs
+from engine.reasoning.settled import Settled, SettledProofs, SettledRoots
 from engine.reasoning.transform import Program, TracedElement
 
 Resolver = Callable[[clingo.Symbol], object | None]
@@ -321,7 +322,6 @@ def build_proofs(
     clingo symbol values, for membership tests without a cffi hash per atom.
     """
     inputs = frozenset(inputs)
-    roots = _sorted_unique(roots)
     indexes = [i for i in (static, InstanceIndex(program, fired, memo=memo)) if i is not None]
     fact_nodes: FactNodes = (
         fact_memo.nodes(origin) if fact_memo is not None and origin is not None else {}
@@ -342,11 +342,17 @@ def build_proofs(
             return atom._rep in values
 
     if settled is None or static is None:
+        roots = _sorted_unique(roots)
         usable = _relevant(roots, indexes, given)
         support, _levels = _supports(usable, given, {})
         return draw.graph(roots, _needed(roots, support, usable), support, usable, None)
+    # Supports and node ids do not depend on the roots' order (an atom's instances are met
+    # together, in their index's order): only the few dynamic roots are put in order here.
+    distinct = list({r._rep: r for r in roots}.values())
     with settled.lock:
         shared = settled.proofs(origin, label_of)
+        fixed = _settled_roots(distinct, settled, static, given, draw, shared)
+        dynamic = _sorted_unique(r for r in distinct if r._rep not in fixed.values)
         boundary: list[clingo.Symbol] = []
 
         def stop(atom: clingo.Symbol) -> bool:
@@ -357,10 +363,81 @@ def build_proofs(
                 return True
             return False
 
-        usable = _relevant(roots, indexes, stop)
+        usable = _relevant(dynamic, indexes, stop)
         _settle([a for a in boundary if a not in shared.ids], static, given, draw, shared)
         support, _levels = _supports(usable, given, shared.levels)
-        return draw.graph(roots, _needed(roots, support, usable), support, usable, shared)
+        ids: dict[clingo.Symbol, str] = {}
+        nodes: dict[str, Any] = {}
+        draw.nodes(_needed(dynamic, support, usable), support, usable, shared, ids, nodes)
+        root_ids = {draw.text(r): ids[r] for r in dynamic if r in ids}
+        return ProofGraph.model_construct(
+            roots=_merged(fixed.root_texts, fixed.root_ids, root_ids),
+            nodes=_merged(fixed.node_ids, fixed.nodes, nodes),
+        )
+
+
+def _settled_roots(
+    roots: Sequence[clingo.Symbol],
+    settled: Settled,
+    static: InstanceIndex,
+    given: Callable[[clingo.Symbol], bool],
+    draw: _Drawing,
+    shared: SettledProofs,
+) -> SettledRoots:
+    """The part of a proof graph its settled roots make (roots that are no fact or input and
+    whose proof is shared), built once per set of such roots (the caller holds the lock).
+    ``roots`` are distinct, in any order; a request passing them in another order than the
+    last ones (a plan passes them sorted) only builds its part again.
+
+    A plan proves every finding of the KG, all settled: merging their thousands of subproofs
+    and sorting the nodes again on every request was most of a warm plan's proof time.
+    """
+    candidates = [r for r in roots if not given(r) and settled.closed(r, static.of, given)]
+    key = tuple(r._rep for r in candidates)
+    found = shared.kept_roots(key)
+    if found is not None:
+        return found
+    _settle([a for a in candidates if a not in shared.ids], static, given, draw, shared)
+    # a candidate without a settled proof (none of its instances justified) stays with the
+    # rest of the roots, drawn as before
+    proved = [(r, shared.ids[r]) for r in candidates if r in shared.ids]
+    nodes: dict[str, Any] = {}
+    for _atom, nid in proved:
+        if nid not in nodes:
+            nodes.update(shared.subproof(nid))
+    texts = sorted((draw.text(r), nid) for r, nid in proved)
+    ordered = sorted(nodes.items())
+    found = SettledRoots(
+        values=frozenset(r._rep for r, _nid in proved),
+        root_texts=[t for t, _nid in texts],
+        root_ids=[nid for _t, nid in texts],
+        node_ids=[nid for nid, _node in ordered],
+        nodes=[node for _nid, node in ordered],
+    )
+    shared.keep_roots(key, found)
+    return found
+
+
+def _merged(keys: Sequence[str], values: Sequence[Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """The sorted ``keys``/``values`` with ``extra`` (few) merged in, as a dict in key order;
+    a key already among ``keys`` keeps its value (content-hashed ids: the same node)."""
+    if not extra:
+        return dict(zip(keys, values, strict=True))
+    out_keys: list[str] = []
+    out_values: list[Any] = []
+    start = 0
+    for key, value in sorted(extra.items()):
+        pos = bisect_left(keys, key, start)
+        out_keys += keys[start:pos]
+        out_values += values[start:pos]
+        start = pos
+        if pos < len(keys) and keys[pos] == key:
+            continue
+        out_keys.append(key)
+        out_values.append(value)
+    out_keys += keys[start:]
+    out_values += values[start:]
+    return dict(zip(out_keys, out_values, strict=True))
 
 
 def _settle(

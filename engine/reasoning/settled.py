@@ -8,6 +8,8 @@ is the same in every model of the grounding: the findings a plan lists, the owne
 provider facts a decision's policies read. ``build_proofs`` stops at settled atoms, justifies
 them at their recorded level (so the choice of supports above them is unchanged) and copies
 their subproofs from here instead of walking, levelling and hashing them on every request.
+The graph part a request's settled roots make (a plan's thousands of findings: their node ids
+and merged, id-sorted subproofs) is kept too, per set of such roots (``SettledRoots``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,27 @@ class _HasPositive(Protocol):
     def positive(self) -> tuple[clingo.Symbol, ...]: ...
 
 
+@dataclass(frozen=True)
+class SettledRoots:
+    """The part of a proof graph one set of settled roots makes, ready to merge.
+
+    ``values`` are the roots' clingo symbol values; ``root_texts`` / ``root_ids`` their texts
+    and node ids in text order; ``node_ids`` / ``nodes`` their subproofs' nodes in id order
+    (the order a ``ProofGraph`` lists them in). Read only once made: requests share it.
+    """
+
+    values: frozenset[int]
+    root_texts: list[str]
+    root_ids: list[str]
+    node_ids: list[str]
+    nodes: list[Any]
+
+
+# How many sets of settled roots one labeller keeps: the roots a plan or decision passes
+# differ by their dynamic atoms only, so a handful of request kinds share a few sets.
+_KEPT_ROOTS = 4
+
+
 @dataclass
 class SettledProofs:
     """Settled atoms' levels and node ids, and their subproof nodes (for one labeller)."""
@@ -36,6 +59,22 @@ class SettledProofs:
     nodes: dict[str, Any] = field(default_factory=dict)
 
     below: dict[str, tuple[tuple[str, Any], ...]] = field(default_factory=dict)
+    # by the settled roots' symbol values, in the (sorted) order a request passes them
+    roots: dict[tuple[int, ...], SettledRoots] = field(default_factory=dict)
+
+    def kept_roots(self, key: tuple[int, ...]) -> SettledRoots | None:
+        """The graph part kept for this set of settled roots (then the last one dropped)."""
+        found = self.roots.pop(key, None)
+        if found is not None:
+            self.roots[key] = found
+        return found
+
+    def keep_roots(self, key: tuple[int, ...], found: SettledRoots) -> None:
+        """Remember the graph part of one set of settled roots, dropping the least recently
+        used (each holds a reference per node of a whole-KG plan's findings)."""
+        self.roots[key] = found
+        while len(self.roots) > _KEPT_ROOTS:
+            del self.roots[next(iter(self.roots))]
 
     def subproof(self, nid: str) -> tuple[tuple[str, Any], ...]:
         """The nodes below (and including) ``nid``, collected once per node."""
