@@ -651,25 +651,15 @@ def head_value(program: Program, fired: clingo.Symbol) -> int | None:
     """The clingo symbol value of the head of the instance ``fired`` records (None where
     ``parse_instance`` gives None), without building the instance where the rule's head
     allows: finding a head's instances among thousands needs only their heads."""
-    args, size, number = _ffi.new("clingo_symbol_t**"), _ffi.new("size_t*"), _ffi.new("int*")
-    if not _lib.clingo_symbol_arguments(fired._rep, args, size) or size[0] != 3:
+    found = _fired_values(program, fired)
+    if found is None:
         return None
-    row = args[0]
-    values = row[2]
-    if not _lib.clingo_symbol_number(row[0], number):
-        return None
-    idx = number[0]
-    if not _lib.clingo_symbol_number(row[1], number):
-        return None
-    traced = program.traced.get((idx, number[0]))
-    if traced is None or traced.head is None:
-        return None
+    traced, reps = found
     compiled = _compiled(traced)
-    if compiled.raw is None or not _lib.clingo_symbol_arguments(values, args, size):
+    if compiled.raw is None:
         inst = _instance(program, fired)
         return None if inst is None else int(inst.head._rep)
-    row = args[0]
-    binding = dict(zip(traced.variables, [row[i] for i in range(size[0])], strict=True))
+    binding = dict(zip(traced.variables, reps, strict=True))
     try:
         if not compiled.bound:  # a positive body atom that is not ground: no instance
             for p in compiled.raw[1]:
@@ -679,10 +669,10 @@ def head_value(program: Program, fired: clingo.Symbol) -> int | None:
         return None
 
 
-def _instance(program: Program, fired: clingo.Symbol) -> _Instance | None:
-    """The instance ``fired`` records, read through clingo's C API where the rule's terms
-    allow (a first whole-KG plan parses tens of thousands: each ``Symbol.arguments`` and
-    ``clingo.Function`` through the Python wrappers costs several cffi allocations)."""
+def _fired_values(program: Program, fired: clingo.Symbol) -> tuple[TracedElement, list[int]] | None:
+    """The traced rule element a ``__fired(Rule, Element, Values)`` atom names and the symbol
+    values of its variables, read through clingo's C API (None: not a traced element with a
+    head, or not that shape)."""
     args, size, number = _ffi.new("clingo_symbol_t**"), _ffi.new("size_t*"), _ffi.new("int*")
     if not _lib.clingo_symbol_arguments(fired._rep, args, size) or size[0] != 3:
         return None
@@ -699,7 +689,17 @@ def _instance(program: Program, fired: clingo.Symbol) -> _Instance | None:
     if not _lib.clingo_symbol_arguments(values, args, size):
         return None
     row = args[0]
-    reps = [row[i] for i in range(size[0])]
+    return traced, [row[i] for i in range(size[0])]
+
+
+def _instance(program: Program, fired: clingo.Symbol) -> _Instance | None:
+    """The instance ``fired`` records, read through clingo's C API where the rule's terms
+    allow (a first whole-KG plan parses tens of thousands: each ``Symbol.arguments`` and
+    ``clingo.Function`` through the Python wrappers costs several cffi allocations)."""
+    found = _fired_values(program, fired)
+    if found is None:
+        return None
+    traced, reps = found
     binding = {
         name: clingo.Symbol(rep)  # type: ignore[no-untyped-call]
         for name, rep in zip(traced.variables, reps, strict=True)
