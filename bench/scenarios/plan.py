@@ -14,6 +14,8 @@ ground and solve, no tracing and no proofs. Served plans and decisions (HTTP) ar
 from __future__ import annotations
 
 import itertools
+import re
+from collections import Counter
 from dataclasses import dataclass
 
 import clingo
@@ -28,6 +30,7 @@ GOAL = "remediate"
 PLAN_P50_MS = {100_000: 50.0, 1_000_000: 200.0}
 SCOPED_VENDORS = 5
 _VENDOR_CLASS = "https://w3id.org/warrant/vendor-risk#Vendor"
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')  # the string arguments in an atom's text
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,8 @@ def busiest_vendors(plane: DecisionPlane, findings: tuple[str, ...], count: int)
     rows = plane.store.select(f"SELECT ?v WHERE {{ ?v a <{_VENDOR_CLASS}> }} ORDER BY ?v")
     prefixes = plane.prefixes()
     vendors = [prefixes.compact(r["v"].value) for r in rows if isinstance(r["v"], ox.NamedNode)]
-    named = {v: sum(f'"{v}"' in f for f in findings) for v in vendors}
+    known = set(vendors)  # each finding counts once per vendor it names, in one pass
+    named = Counter(v for f in findings for v in set(_QUOTED.findall(f)) if v in known)
     ranked = sorted((v for v in vendors if named[v]), key=lambda v: (-named[v], v))
     return ranked[:count]
 
