@@ -206,7 +206,7 @@ class Solver:
         cache_size: int = 4,
         seed: int = 0,
         trace: TraceScope = TraceScope.OUTPUTS,
-        domain_cap: int = 50_000,
+        domain_cap: int = 250_000,
     ) -> None:
         rules.raise_for_errors()
         self.rules = rules
