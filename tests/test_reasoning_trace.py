@@ -9,7 +9,7 @@ import pytest
 from engine.reasoning import FactSet, Solver, plan_request, rules_from_texts
 from engine.reasoning.proof import InstanceIndex, head_value, parse_instance
 from engine.reasoning.trace import Trace, _ValueKeys, sort_symbols
-from engine.reasoning.transform import FIRED, TraceScope
+from engine.reasoning.transform import FIRED, TRUE_FIRED, TraceScope
 
 F, N, S = clingo.Function, clingo.Number, clingo.String
 
@@ -93,6 +93,31 @@ def test_trace_order_with_values_clingo_alone_orders() -> None:
     static, dynamic = _by_wrappers(ctl)
     assert list(trace.static) == static
     assert list(trace.dynamic) == dynamic
+
+
+def test_fired_read_from_shown_markers_equals_each_literal_checked() -> None:
+    """A plan grounding shows ``__true(K)`` markers: in every model, the instances read from
+    them are those whose literals hold, in the trace's order, and no marker is an output."""
+    ctl, trace, solver = _grounded([N(1), N(2), F("a")])
+    grounded = next(iter(solver._cache.values()))
+    assert not grounded.deciding and len(trace.dynamic) > 3
+    ctl.configuration.solve.opt_mode = "ignore"  # type: ignore[union-attr]
+    ctl.configuration.solve.models = 0  # type: ignore[union-attr]
+    seen: list[int] = []
+
+    def check(model: clingo.Model) -> None:
+        expected = [sym for sym, lit in trace.dynamic if model.is_true(lit)]
+        assert trace.fired(model) == expected
+        shown, names = trace.shown(model)
+        assert TRUE_FIRED not in names
+        assert shown == [s for s in model.symbols(shown=True) if s.name != TRUE_FIRED]
+        seen.append(len(expected))
+
+    ctl.solve(
+        assumptions=grounded.selection(plan_request(solver.rules, "g", now=None).inputs()),
+        on_model=check,
+    )
+    assert len(seen) == 8 and len(set(seen)) > 2  # every subset of the three picks
 
 
 def test_static_index_parses_per_predicate_as_a_whole_index_does() -> None:

@@ -267,7 +267,7 @@ class Rendering:
         pattern = re.compile("|".join(re.escape(m) for m in markers.values()))
         last = 0
         for m in pattern.finditer(text):
-            self._pieces.append(text[last:m.start()])
+            self._pieces.append(text[last : m.start()])
             self._slots.append(by_marker[m.group(0)])
             last = m.end()
         self._pieces.append(text[last:])

@@ -40,7 +40,15 @@ from engine.reasoning.facts import FALSE, TRUE, FactSet
 from engine.reasoning.request import DECIDE_GOAL, Request
 from engine.reasoning.rules import ParamType, RuleSet
 from engine.reasoning.trace import Reach, Trace, sort_symbols
-from engine.reasoning.transform import COST, ON, SELECTED, Program, TraceScope, compile_program
+from engine.reasoning.transform import (
+    COST,
+    ON,
+    SELECTED,
+    TRUE_FIRED,
+    Program,
+    TraceScope,
+    compile_program,
+)
 
 Assumption = tuple[clingo.Symbol, bool]
 
@@ -264,7 +272,11 @@ class Solver:
             return Answer(False, True, (), (), (), (), None, tuple(missing), reused, g.ground_ms, 0)
         g.settle(on)
         state: dict[str, object] = {}
-        selectors = {a._rep for a in g.selectors.values()}  # by value: no cffi call per atom
+        # the input selectors and the trace's markers are the engine's atoms, not the program's
+        # (by value: no cffi call per atom)
+        hidden = (
+            {a._rep for a in g.selectors.values()} | set(g.trace.markers()) if all_atoms else set()
+        )
 
         findings = None if g.deciding else g.found(self.program)
 
@@ -279,8 +291,8 @@ class Solver:
                 state["fired"] = g.trace.reachable(model, reach, shown, names)
             state["cost"] = tuple(model.cost)
             state["proven"] = model.optimality_proven
-            if all_atoms:  # the input selectors are the engine's, not the program's
-                state["atoms"] = [a for a in model.symbols(atoms=True) if a._rep not in selectors]
+            if all_atoms:
+                state["atoms"] = [a for a in model.symbols(atoms=True) if a._rep not in hidden]
 
         core: list[int] = []
         started = time.perf_counter()
@@ -470,6 +482,9 @@ class Solver:
         families = sorted({_family(s) for s in heads.values()})
         parts += [_selection_rules(fam) for fam in families]
         parts += [f"#external {ON}({i}).\n" for i in sorted(self.program.constraints)]
+        deciding = clingo.Function("request", [clingo.Function(DECIDE_GOAL)]) in inputs
+        if not deciding:  # a decision reads only the instances its proofs reach (``Reach``)
+            parts.append(f"#show {TRUE_FIRED}/1.\n")
         try:
             ctl.add("base", [], "".join(parts))
             with ast.ProgramBuilder(ctl) as builder:
@@ -490,7 +505,8 @@ class Solver:
             if ctl.symbolic_atoms[atom := clingo.Function(SELECTED, [fam])] is not None
         }
         trace = Trace(ctl, self.program)
-        deciding = clingo.Function("request", [clingo.Function(DECIDE_GOAL)]) in inputs
+        if not deciding:
+            trace.show_dynamic(ctl)
         return _Grounded(
             ctl,
             inputs,

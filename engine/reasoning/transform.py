@@ -34,6 +34,8 @@ INPUTS: frozenset[Signature] = frozenset(
 )
 FINDINGS: frozenset[str] = frozenset({"violation", "finding"})
 FIRED, COST, ON, SELECTED = "__fired", "__cost", "__on", "__input"
+# ``__true(K)``: the K-th dynamic ``__fired`` instance holds (``Trace.show_dynamic``)
+TRUE_FIRED = "__true"
 DECIDE_RULE_ID = "engine:decide"
 _ENGINE_FILE = "<engine>"
 
