@@ -61,11 +61,21 @@ def _check(pairs: list[tuple[int, int]], extra_roots: list[clingo.Symbol]) -> in
     sets += [shown[::-1], shown + shown]  # another order; repeated roots
     for roots in [*sets, *reversed(sets)]:
         plain = build_proofs(program, answer.fired, roots=roots, **kwargs)
+        fixed = tuple(roots[::2])  # passed again as the same object: its part is kept
         for _ in range(2):  # the second one from the kept part
             reused = build_proofs(program, answer.fired, roots=roots, settled=settled, **kwargs)
             assert reused.to_json() == plain.to_json()
             assert list(reused.roots) == sorted(reused.roots)
             assert list(reused.nodes) == sorted(reused.nodes)
+            split = build_proofs(
+                program,
+                answer.fired,
+                roots=roots[1::2],
+                fixed_roots=fixed,
+                settled=settled,
+                **kwargs,
+            )
+            assert split.to_json() == plain.to_json()
     return len(settled.proofs(None, None).roots)
 
 

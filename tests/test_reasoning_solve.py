@@ -227,6 +227,44 @@ def test_warm_control_is_reused_across_requests() -> None:
     assert solver.solve(facts, odd).shown == ()
 
 
+MIXED_FINDINGS = """
+% @goal audit "what to review"
+% @param vendor: iri in vendor
+% @rule bad "{W} is bad"
+finding(issue(W)) :- bad(W).
+% @rule asked "{V} was asked about"
+finding(issue(V)) :- request(audit), param(vendor, V), vendor(V).
+% @rule review "review {V}"
+action(review(V)) :- finding(issue(V)), vendor(V).
+"""
+
+
+@pytest.mark.parametrize("vendor", ["b", "d", "f", "a"])
+def test_plan_findings_merge_fixed_and_open_in_clingos_order(vendor: str) -> None:
+    """A plan lists the findings grounding fixed (``Answer.fixed``, not shown) and the open
+    ones its model holds, interleaved in clingo's order; every one is a proof root."""
+    rules = rules_from_texts({"rules/mixed.lp": MIXED_FINDINGS})
+    facts = FactSet.from_groups(
+        {
+            "bad/1": [F("bad", [S(w)]) for w in ("a", "c", "e")],
+            "vendor/1": [F("vendor", [S(v)]) for v in ("a", "b", "d", "f")],
+        }
+    )
+    reasoner = Reasoner(rules)
+    for _ in range(2):  # the second answer from the warm control and the kept settled part
+        plan = reasoner.plan(facts, "audit", {"vendor": vendor}, now=None)
+        expected = sorted({F("finding", [F("issue", [S(w)])]) for w in ("a", "c", "e", vendor)})
+        assert plan.findings == tuple(str(f) for f in expected)
+        assert plan.proofs is not None and set(plan.findings) <= set(plan.proofs.roots)
+        assert [a.action for a in plan.actions] == sorted({'review("a")', f'review("{vendor}")'})
+    fixed = reasoner.solver.solve(facts, plan_request(rules, "audit", {"vendor": vendor}, now=None))
+    assert fixed.fixed is not None
+    assert [str(s) for s in fixed.fixed.symbols] == [f'finding(issue("{w}"))' for w in "ace"]
+    reviews = {F("action", [F("review", [S(v)])]) for v in ("a", vendor)}
+    held = set() if vendor == "a" else {F("finding", [F("issue", [S(vendor)])])}
+    assert fixed.shown == tuple(sorted(reviews | held))
+
+
 TYPED = """
 % @goal audit "which vendors reach exposed ones"
 % @param vendor: iri in vendor

@@ -28,7 +28,7 @@ from engine.errors import SolveError
 from engine.reasoning.astutil import render
 from engine.reasoning.proof import ProofGraph, RuleNode
 from engine.reasoning.request import Request
-from engine.reasoning.solve import Answer
+from engine.reasoning.solve import Answer, insertion_points, merge_at
 
 DecisionKind = Literal["allow", "escalate", "deny"]
 
@@ -221,11 +221,16 @@ def assemble_plan(
 def _findings(
     answer: Answer, names: frozenset[str], proofs: ProofGraph | None, everything: bool
 ) -> tuple[str, ...]:
-    """All shown findings in the answer's order, or those that are nodes of ``proofs`` in
-    clingo's symbol order (the same order; read from the few nodes, not the thousands of
-    findings a decision's answer shows)."""
+    """All findings in clingo's symbol order (the fixed ones with the open ones the answer
+    shows), or those that are nodes of ``proofs`` in the same order (read from the few nodes,
+    not the thousands of findings of the KG)."""
     if everything:
-        return tuple(answer.text(s) for s in answer.named(names))
+        held = answer.named(names)
+        if answer.fixed is None:
+            return tuple(answer.text(s) for s in held)
+        fixed = answer.fixed
+        points = insertion_points(held, fixed.symbols)
+        return tuple(merge_at(points, [answer.text(s) for s in held], fixed.texts))
     if proofs is None:
         return ()
     reached = [t for t in proved_atoms(proofs) if t.split("(", 1)[0] in names]

@@ -304,6 +304,7 @@ def build_proofs(
     facts: Collection[clingo.Symbol],
     inputs: Iterable[clingo.Symbol],
     roots: Iterable[clingo.Symbol],
+    fixed_roots: Sequence[clingo.Symbol] = (),
     origin: Resolver | None = None,
     label_of: LabelOf | None = None,
     static: InstanceIndex | None = None,
@@ -319,7 +320,10 @@ def build_proofs(
     ``memo`` (one per grounding) caches parsed fired atoms across requests, ``fact_memo`` the
     fact nodes built with the same ``origin`` resolver, ``settled`` (with ``static``) the
     subproofs every model of the grounding shares; ``fact_values`` (optional) are the facts'
-    clingo symbol values, for membership tests without a cffi hash per atom.
+    clingo symbol values, for membership tests without a cffi hash per atom. ``fixed_roots``
+    are more roots, passed as the same sequence object request after request (a plan's
+    findings fixed by grounding): with ``settled``, the graph part their settled proofs make
+    is built once per such object and merged into each request's graph.
     """
     inputs = frozenset(inputs)
     indexes = [i for i in (static, InstanceIndex(program, fired, memo=memo)) if i is not None]
@@ -342,7 +346,7 @@ def build_proofs(
             return atom._rep in values
 
     if settled is None or static is None:
-        roots = _sorted_unique(roots)
+        roots = _sorted_unique([*roots, *fixed_roots])
         usable = _relevant(roots, indexes, given)
         support, _levels = _supports(usable, given, {})
         return draw.graph(roots, _needed(roots, support, usable), support, usable, None)
@@ -351,7 +355,15 @@ def build_proofs(
     distinct = list({r._rep: r for r in roots}.values())
     with settled.lock:
         shared = settled.proofs(origin, label_of)
-        fixed = _settled_roots(distinct, settled, static, given, draw, shared)
+        if fixed_roots:
+            fixed = shared.kept_fixed(fixed_roots)
+            if fixed is None:
+                unique = list({r._rep: r for r in fixed_roots}.values())
+                fixed = _settled_part(unique, settled, static, given, draw, shared)
+                shared.keep_fixed(fixed_roots, fixed)
+            distinct += fixed.rest  # drawn with the request's own roots, as before
+        else:
+            fixed = _settled_roots(distinct, settled, static, given, draw, shared)
         dynamic = _sorted_unique(r for r in distinct if r._rep not in fixed.values)
         boundary: list[clingo.Symbol] = []
 
@@ -395,8 +407,23 @@ def _settled_roots(
     candidates = [r for r in roots if not given(r) and settled.closed(r, static.of, given)]
     key = tuple(r._rep for r in candidates)
     found = shared.kept_roots(key)
-    if found is not None:
-        return found
+    if found is None:
+        found = _settled_part(candidates, settled, static, given, draw, shared)
+        shared.keep_roots(key, found)
+    return found
+
+
+def _settled_part(
+    roots: Sequence[clingo.Symbol],
+    settled: Settled,
+    static: InstanceIndex,
+    given: Callable[[clingo.Symbol], bool],
+    draw: _Drawing,
+    shared: SettledProofs,
+) -> SettledRoots:
+    """The graph part of the settled ones among distinct ``roots``; the others are its
+    ``rest`` (the caller holds the lock)."""
+    candidates = [r for r in roots if not given(r) and settled.closed(r, static.of, given)]
     _settle([a for a in candidates if a not in shared.ids], static, given, draw, shared)
     # a candidate without a settled proof (none of its instances justified) stays with the
     # rest of the roots, drawn as before
@@ -407,15 +434,15 @@ def _settled_roots(
             nodes.update(shared.subproof(nid))
     texts = sorted((draw.text(r), nid) for r, nid in proved)
     ordered = sorted(nodes.items())
-    found = SettledRoots(
-        values=frozenset(r._rep for r, _nid in proved),
+    values = frozenset(r._rep for r, _nid in proved)
+    return SettledRoots(
+        values=values,
         root_texts=[t for t, _nid in texts],
         root_ids=[nid for _t, nid in texts],
         node_ids=[nid for nid, _node in ordered],
         nodes=[node for _nid, node in ordered],
+        rest=tuple(r for r in roots if r._rep not in values),
     )
-    shared.keep_roots(key, found)
-    return found
 
 
 def _merged(keys: Sequence[str], values: Sequence[Any], extra: Mapping[str, Any]) -> dict[str, Any]:

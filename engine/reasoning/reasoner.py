@@ -144,6 +144,7 @@ class Reasoner:
         findings: bool,
     ) -> ProofGraph:
         roots = _roots(answer.shown, answer.names, findings)
+        fixed = answer.fixed.symbols if findings and answer.fixed is not None else ()
         return build_proofs(
             self.solver.program,
             answer.fired,
@@ -155,6 +156,7 @@ class Reasoner:
             settled=None if answer.trace is None else answer.trace.settled(),
             fact_values=facts.values,
             roots=roots,
+            fixed_roots=fixed,
             origin=origin,
             label_of=label_of,
         )
@@ -189,7 +191,8 @@ class Reasoner:
 def _roots(
     shown: Sequence[clingo.Symbol], names: Sequence[str], findings: bool
 ) -> list[clingo.Symbol]:
-    """The atoms a plan proves: actions, their denials and escalations, and the findings."""
+    """The atoms a plan proves among the shown ones: actions, their denials and escalations,
+    and the open findings (the fixed ones are ``Answer.fixed``)."""
     wanted = {"action", "deny", "escalate"} | (set(FINDINGS) if findings else set())
     actions = {s.arguments[0] for s, n in zip(shown, names, strict=True) if n == "action"}
     return [

@@ -43,6 +43,7 @@ class SettledRoots:
     root_ids: list[str]
     node_ids: list[str]
     nodes: list[Any]
+    rest: tuple[clingo.Symbol, ...] = ()  # the roots asked for that have no settled proof
 
 
 # How many sets of settled roots one labeller keeps: the roots a plan or decision passes
@@ -61,6 +62,17 @@ class SettledProofs:
     below: dict[str, tuple[tuple[str, Any], ...]] = field(default_factory=dict)
     # by the settled roots' symbol values, in the (sorted) order a request passes them
     roots: dict[tuple[int, ...], SettledRoots] = field(default_factory=dict)
+    # by the roots object itself (``build_proofs``'s ``fixed_roots``), compared by identity
+    fixed: list[tuple[object, SettledRoots]] = field(default_factory=list)
+
+    def kept_fixed(self, roots: object) -> SettledRoots | None:
+        """The graph part kept for this very ``fixed_roots`` object."""
+        return next((found for kept, found in self.fixed if kept is roots), None)
+
+    def keep_fixed(self, roots: object, found: SettledRoots) -> None:
+        """Remember the graph part of one ``fixed_roots`` object (it is kept alive here, so
+        the identity test cannot meet another object at its address)."""
+        self.fixed = [*self.fixed[-(_KEPT_ROOTS - 1) :], (roots, found)]
 
     def kept_roots(self, key: tuple[int, ...]) -> SettledRoots | None:
         """The graph part kept for this set of settled roots (then the last one dropped)."""

@@ -29,7 +29,9 @@ import time
 from collections import OrderedDict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import product
+from typing import TypeVar
 
 import clingo
 from clingo import ast
@@ -51,6 +53,7 @@ from engine.reasoning.transform import (
 )
 
 Assumption = tuple[clingo.Symbol, bool]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,8 @@ class Answer:
     solve_ms: float
     trace: Trace | None = field(default=None, compare=False, repr=False)
     names: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    # a plan's findings fixed by grounding, not in ``shown`` (which holds the open ones)
+    fixed: FixedFindings | None = field(default=None, compare=False, repr=False)
 
     def named(self, names: Collection[str]) -> list[clingo.Symbol]:
         """The shown atoms whose predicate is one of ``names``, in ``shown`` order.
@@ -154,16 +159,35 @@ class _Grounded:
 
 
 @dataclass(frozen=True)
-class _Findings:
-    """A plan control's finding atoms: those the grounding made facts (true in every model,
-    in clingo's order) and those a model may or may not hold.
+class FixedFindings:
+    """The findings a plan grounding made facts: true in every model, in clingo's order.
 
-    Findings are not ``#show`` n: most are facts of the KG (5.5k at 100k triples) and reading
-    them out of every model, as new symbols, then ordering them, cost more than the solve.
-    A model's findings are the static ones plus the open ones it holds (``Model.contains``).
+    They are most of a plan's findings (5.5k at 100k triples, 55k at 1M) and the same object
+    request after request, so each consumer builds its part of an answer from them once (the
+    plan's finding texts, the proofs' settled part) instead of walking them on every request.
     """
 
-    static: tuple[tuple[clingo.Symbol, str], ...]
+    symbols: tuple[clingo.Symbol, ...]
+    names: tuple[str, ...]
+
+    @cached_property
+    def texts(self) -> tuple[str, ...]:
+        """``str`` of each finding (a cffi call each), made on first use."""
+        return tuple(str(s) for s in self.symbols)
+
+
+@dataclass(frozen=True)
+class _Findings:
+    """A plan control's finding atoms: those the grounding made facts and those a model may
+    or may not hold.
+
+    Findings are not ``#show`` n: most are facts of the KG and reading them out of every
+    model, as new symbols, then ordering them, cost more than the solve. A model's findings
+    are the fixed ones (``Answer.fixed``) plus the open ones it holds (``Model.contains``,
+    merged into ``Answer.shown``).
+    """
+
+    fixed: FixedFindings
     open: tuple[tuple[clingo.Symbol, str], ...]
 
     @classmethod
@@ -173,27 +197,44 @@ class _Findings:
         for name, arity in signatures:
             for atom in ctl.symbolic_atoms.by_signature(name, arity):
                 (static if atom.is_fact else open_).append((atom.symbol, name))
-        return cls(tuple(sorted(static)), tuple(open_))
+        static.sort()
+        fixed = FixedFindings(tuple(s for s, _n in static), tuple(n for _s, n in static))
+        return cls(fixed, tuple(open_))
 
     def held(self, model: clingo.Model) -> list[tuple[clingo.Symbol, str]]:
         """The open findings ``model`` holds."""
         return [pair for pair in self.open if model.contains(pair[0])]
 
 
-def _merged(
-    few: Sequence[tuple[clingo.Symbol, str]], many: Sequence[tuple[clingo.Symbol, str]]
-) -> list[tuple[clingo.Symbol, str]]:
-    """Two lists in clingo's symbol order merged, by binary search of ``few`` into ``many``
-    (each comparison is a cffi call: a linear merge would compare every finding)."""
-    out: list[tuple[clingo.Symbol, str]] = []
+def insertion_points(few: Sequence[clingo.Symbol], many: Sequence[clingo.Symbol]) -> list[int]:
+    """Where each of ``few`` goes in ``many`` (both in clingo's symbol order), by binary
+    search: each comparison is a cffi call, and a linear merge would compare every atom."""
+    points: list[int] = []
     start = 0
-    for pair in few:
-        at = bisect.bisect_left(many, pair[0], lo=start, key=lambda p: p[0])
+    for sym in few:
+        start = bisect.bisect_left(many, sym, lo=start)
+        points.append(start)
+    return points
+
+
+def merge_at(points: Sequence[int], few: Sequence[T], many: Sequence[T]) -> list[T]:
+    """``many`` with ``few[i]`` inserted before ``many[points[i]]`` (``insertion_points``)."""
+    out: list[T] = []
+    start = 0
+    for at, item in zip(points, few, strict=True):
         out.extend(many[start:at])
-        out.append(pair)
+        out.append(item)
         start = at
     out.extend(many[start:])
     return out
+
+
+def _merged(
+    few: Sequence[tuple[clingo.Symbol, str]], many: Sequence[tuple[clingo.Symbol, str]]
+) -> list[tuple[clingo.Symbol, str]]:
+    """Two lists of (atom, name) pairs in clingo's symbol order, merged."""
+    points = insertion_points([s for s, _n in few], [s for s, _n in many])
+    return merge_at(points, few, many)
 
 
 class Solver:
@@ -331,7 +372,7 @@ class Solver:
         )
         if findings is not None:
             held: list[tuple[clingo.Symbol, str]] = state.get("held", [])  # type: ignore[assignment]
-            outputs = _merged(outputs, _merged(sorted(held), findings.static))
+            outputs = _merged(sorted(held), outputs)
         return Answer(
             satisfiable=True,
             # no cost (nothing to minimise grounded, e.g. no actions possible): clasp stops at
@@ -348,6 +389,7 @@ class Solver:
             solve_ms=solve_ms,
             trace=g.trace,
             names=tuple(n for _s, n in outputs),
+            fixed=None if findings is None else findings.fixed,
         )
 
     @staticmethod
