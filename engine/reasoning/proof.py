@@ -79,7 +79,12 @@ ProofNode = Annotated[FactNode | RuleNode, Field(discriminator="kind")]
 
 
 class ProofGraph(BaseModel):
-    """Roots (atom text → node id) and the nodes of a proof DAG."""
+    """Roots (atom text → node id) and the nodes of a proof DAG.
+
+    Both maps are in key order, except a plan's: the part its findings fixed by grounding make
+    (the same for every request on the grounding) in key order, then the request's own roots
+    and nodes in key order. ``to_json`` sorts every key.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     roots: dict[str, str]
@@ -340,10 +345,11 @@ def build_proofs(
             return atom in facts or atom in inputs
 
     else:
-        values = frozenset(fact_values) | {a._rep for a in inputs}
+        # not one set of both: copying every fact's value took 50 ms a request at 1M triples
+        known, asked = fact_values, frozenset(a._rep for a in inputs)
 
         def given(atom: clingo.Symbol) -> bool:
-            return atom._rep in values
+            return atom._rep in known or atom._rep in asked
 
     if settled is None or static is None:
         roots = _sorted_unique([*roots, *fixed_roots])
@@ -382,6 +388,10 @@ def build_proofs(
         nodes: dict[str, Any] = {}
         draw.nodes(_needed(dynamic, support, usable), support, usable, shared, ids, nodes)
         root_ids = {draw.text(r): ids[r] for r in dynamic if r in ids}
+        if fixed_roots:
+            return ProofGraph.model_construct(
+                roots=_appended(fixed.root_map, root_ids), nodes=_appended(fixed.node_map, nodes)
+            )
         return ProofGraph.model_construct(
             roots=_merged(fixed.root_texts, fixed.root_ids, root_ids),
             nodes=_merged(fixed.node_ids, fixed.nodes, nodes),
@@ -443,6 +453,17 @@ def _settled_part(
         nodes=[node for _nid, node in ordered],
         rest=tuple(r for r in roots if r._rep not in values),
     )
+
+
+def _appended(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``base`` (one C-level copy) with the keys of ``extra`` it lacks appended in
+    key order; a key already in ``base`` keeps its value (content-hashed ids: the same node).
+
+    Merging a request's few nodes into a whole-KG plan's fixed part in key order rebuilt a
+    190k-entry dict on every request at 1M triples (72 ms of a 270 ms one-vendor plan)."""
+    out = dict(base)
+    out.update(sorted((k, v) for k, v in extra.items() if k not in base))
+    return out
 
 
 def _merged(keys: Sequence[str], values: Sequence[Any], extra: Mapping[str, Any]) -> dict[str, Any]:

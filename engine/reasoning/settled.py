@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Protocol
 
 import clingo
@@ -44,6 +45,16 @@ class SettledRoots:
     node_ids: list[str]
     nodes: list[Any]
     rest: tuple[clingo.Symbol, ...] = ()  # the roots asked for that have no settled proof
+
+    @cached_property
+    def root_map(self) -> dict[str, str]:
+        """The roots as a map (text → node id), made once."""
+        return dict(zip(self.root_texts, self.root_ids, strict=True))
+
+    @cached_property
+    def node_map(self) -> dict[str, Any]:
+        """The nodes as a map (id → node), made once."""
+        return dict(zip(self.node_ids, self.nodes, strict=True))
 
 
 # How many sets of settled roots one labeller keeps: the roots a plan or decision passes
