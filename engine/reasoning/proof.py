@@ -369,7 +369,15 @@ def build_proofs(
                 shared.keep_fixed(fixed_roots, fixed)
             distinct += fixed.rest  # drawn with the request's own roots, as before
         else:
-            fixed = _settled_roots(distinct, settled, static, given, draw, shared)
+            # kept per set of settled roots, in the order this request passes them: another
+            # order (a plan passes them sorted) only builds the part again
+            closed = [r for r in distinct if not given(r) and settled.closed(r, static.of, given)]
+            key = tuple(r._rep for r in closed)
+            found = shared.kept_roots(key)
+            if found is None:
+                found = _settled_part(closed, settled, static, given, draw, shared)
+                shared.keep_roots(key, found)
+            fixed = found
         dynamic = _sorted_unique(r for r in distinct if r._rep not in fixed.values)
         boundary: list[clingo.Symbol] = []
 
@@ -398,31 +406,6 @@ def build_proofs(
         )
 
 
-def _settled_roots(
-    roots: Sequence[clingo.Symbol],
-    settled: Settled,
-    static: InstanceIndex,
-    given: Callable[[clingo.Symbol], bool],
-    draw: _Drawing,
-    shared: SettledProofs,
-) -> SettledRoots:
-    """The part of a proof graph its settled roots make (roots that are no fact or input and
-    whose proof is shared), built once per set of such roots (the caller holds the lock).
-    ``roots`` are distinct, in any order; a request passing them in another order than the
-    last ones (a plan passes them sorted) only builds its part again.
-
-    A plan proves every finding of the KG, all settled: merging their thousands of subproofs
-    and sorting the nodes again on every request was most of a warm plan's proof time.
-    """
-    candidates = [r for r in roots if not given(r) and settled.closed(r, static.of, given)]
-    key = tuple(r._rep for r in candidates)
-    found = shared.kept_roots(key)
-    if found is None:
-        found = _settled_part(candidates, settled, static, given, draw, shared)
-        shared.keep_roots(key, found)
-    return found
-
-
 def _settled_part(
     roots: Sequence[clingo.Symbol],
     settled: Settled,
@@ -431,8 +414,13 @@ def _settled_part(
     draw: _Drawing,
     shared: SettledProofs,
 ) -> SettledRoots:
-    """The graph part of the settled ones among distinct ``roots``; the others are its
-    ``rest`` (the caller holds the lock)."""
+    """The part of a proof graph the settled ones among distinct ``roots`` make (roots that
+    are no fact or input and whose proof is shared); the others are its ``rest`` (the caller
+    holds the lock).
+
+    A plan proves every finding of the KG, all settled: merging their thousands of subproofs
+    and sorting the nodes again on every request was most of a warm plan's proof time.
+    """
     candidates = [r for r in roots if not given(r) and settled.closed(r, static.of, given)]
     _settle([a for a in candidates if a not in shared.ids], static, given, draw, shared)
     # a candidate without a settled proof (none of its instances justified) stays with the
