@@ -41,7 +41,7 @@ from engine.reasoning.astutil import render
 from engine.reasoning.facts import FALSE, TRUE, FactSet
 from engine.reasoning.request import DECIDE_GOAL, Request
 from engine.reasoning.rules import ParamType, RuleSet
-from engine.reasoning.trace import Reach, Trace, sort_symbols
+from engine.reasoning.trace import Reach, Trace, shown_values, sort_symbols
 from engine.reasoning.transform import (
     COST,
     ON,
@@ -322,12 +322,13 @@ class Solver:
         findings = None if g.deciding else g.found(self.program)
 
         def on_model(model: clingo.Model) -> None:
-            shown, names = g.trace.shown(model)
+            values = shown_values(model)
+            shown, names = g.trace.shown(model, values)
             state["shown"], state["names"] = shown, names
             if findings is not None:
                 state["held"] = findings.held(model)
             if reach is None:
-                state["fired"] = g.trace.fired(model)
+                state["fired"] = g.trace.fired(model, values)
             else:
                 state["fired"] = g.trace.reachable(model, reach, shown, names)
             state["cost"] = tuple(model.cost)

@@ -129,7 +129,9 @@ class Trace:
                 self._index = StaticIndex(program, load)
             return self._index
 
-    def shown(self, model: clingo.Model) -> tuple[list[clingo.Symbol], list[str]]:
+    def shown(
+        self, model: clingo.Model, values: Sequence[int] | None = None
+    ) -> tuple[list[clingo.Symbol], list[str]]:
         """The model's shown atoms and their predicate names (callers hold the grounding's lock).
 
         ``Model.symbols`` wraps each of thousands of atoms (every finding, request after
@@ -142,7 +144,7 @@ class Trace:
         instances = self._shown_dynamic or {}
         symbols: list[clingo.Symbol] = []
         names: list[str] = []
-        for rep in _shown_values(model):
+        for rep in shown_values(model) if values is None else values:
             if rep in instances:
                 continue
             found = known.get(rep)
@@ -190,7 +192,9 @@ class Trace:
         self._rank = {p[0]._rep: k for k, p in enumerate(merged)}
         return merged
 
-    def fired(self, model: clingo.Model) -> list[clingo.Symbol]:
+    def fired(
+        self, model: clingo.Model, values: Sequence[int] | None = None
+    ) -> list[clingo.Symbol]:
         """The dynamic instances true in ``model``, in the trace's order.
 
         ``Model.is_true`` allocates a cffi out-parameter and checks errors per call, which
@@ -201,7 +205,9 @@ class Trace:
         instances = self._shown_dynamic
         if instances is not None:
             picked = sorted(
-                k for rep in _shown_values(model) if (k := instances.get(rep)) is not None
+                k
+                for rep in (shown_values(model) if values is None else values)
+                if (k := instances.get(rep)) is not None
             )
             return [self.dynamic[k][0] for k in picked]
         read = _Reader(model)
@@ -535,9 +541,10 @@ class _ValueKeys:
         return (5, negative, len(args), name, args)
 
 
-def _shown_values(model: clingo.Model) -> list[int]:
+def shown_values(model: clingo.Model) -> list[int]:
     """The clingo symbol values of ``model``'s shown atoms (``Model.symbols(shown=True)``
-    without wrapping each in a Symbol)."""
+    without wrapping each in a Symbol). ``shown`` and ``fired`` take them read once: clingo
+    checks every conditional output to list them (30 ms a model for a plan at 1M triples)."""
     show = _lib.clingo_show_type_shown
     size = _ffi.new("size_t*")
     if not _lib.clingo_model_symbols_size(model._rep, show, size):
