@@ -168,7 +168,6 @@ class FixedFindings:
     """
 
     symbols: tuple[clingo.Symbol, ...]
-    names: tuple[str, ...]
 
     @cached_property
     def texts(self) -> tuple[str, ...]:
@@ -198,8 +197,7 @@ class _Findings:
             for atom in ctl.symbolic_atoms.by_signature(name, arity):
                 (static if atom.is_fact else open_).append((atom.symbol, name))
         static.sort()
-        fixed = FixedFindings(tuple(s for s, _n in static), tuple(n for _s, n in static))
-        return cls(fixed, tuple(open_))
+        return cls(FixedFindings(tuple(s for s, _n in static)), tuple(open_))
 
     def held(self, model: clingo.Model) -> list[tuple[clingo.Symbol, str]]:
         """The open findings ``model`` holds."""
