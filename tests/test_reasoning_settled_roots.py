@@ -14,8 +14,10 @@ from hypothesis import strategies as st
 
 from engine.reasoning import FactSet, ProofGraph, Solver, build_proofs, plan_request
 from engine.reasoning import rules_from_texts as texts
-from engine.reasoning.proof import _merged
+from engine.reasoning.proof import _appended, _merged
+from engine.reasoning.request import Request
 from engine.reasoning.settled import _KEPT_ROOTS, SettledProofs, SettledRoots
+from engine.reasoning.solve import Answer
 
 F, N = clingo.Function, clingo.Number
 
@@ -39,14 +41,21 @@ def _edges(pairs: list[tuple[int, int]]) -> list[clingo.Symbol]:
     return [F("edge", [N(x), N(y)]) for x, y in pairs]
 
 
-def _check(pairs: list[tuple[int, int]], extra_roots: list[clingo.Symbol]) -> int:
-    """Build proofs for many root sets (more than are kept, each asked twice) with and without
-    settled proofs; return how many sets of settled roots the labeller keeps at the end."""
+def _solved(pairs: list[tuple[int, int]]) -> tuple[FactSet, Solver, Request, Answer]:
+    """The ``CHOICE`` rules solved over ``edge`` facts for ``pairs``."""
     rules = texts({"rules/r.lp": CHOICE})
     facts = FactSet.from_groups({"g": _edges(pairs)})
     solver = Solver(rules)
     request = plan_request(rules, "reach", now=None)
     answer = solver.solve(facts, request)
+    assert answer.trace is not None
+    return facts, solver, request, answer
+
+
+def _check(pairs: list[tuple[int, int]], extra_roots: list[clingo.Symbol]) -> int:
+    """Build proofs for many root sets (more than are kept, each asked twice) with and without
+    settled proofs; return how many sets of settled roots the labeller keeps at the end."""
+    facts, solver, request, answer = _solved(pairs)
     assert answer.trace is not None
     program, trace = solver.program, answer.trace
     shown = list(answer.shown)
@@ -90,11 +99,7 @@ def test_roots_that_are_facts_or_not_derived_are_drawn_as_before() -> None:
     missing = F("violation", [F("far", [N(9), N(9)])])  # derived by nothing: unsupported
     fact = F("edge", [N(1), N(0)])  # a KG fact as a root
     _check(pairs, [missing, fact])
-    rules = texts({"rules/r.lp": CHOICE})
-    facts = FactSet.from_groups({"g": _edges(pairs)})
-    solver = Solver(rules)
-    request = plan_request(rules, "reach", now=None)
-    answer = solver.solve(facts, request)
+    facts, solver, request, answer = _solved(pairs)
     assert answer.trace is not None
     graph = build_proofs(
         solver.program,
@@ -115,6 +120,13 @@ def test_roots_that_are_facts_or_not_derived_are_drawn_as_before() -> None:
 @given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5)), min_size=1, max_size=14))
 def test_settled_roots_equal_plain_proofs_for_random_graphs(pairs: list[tuple[int, int]]) -> None:
     _check(pairs, [])
+
+
+def test_appended_keeps_the_base_order_then_new_keys_in_order() -> None:
+    base = {"b": 1, "d": 2, "f": 3}
+    appended = _appended(base, {"g": 9, "a": 7, "d": 0})
+    assert list(appended.items()) == [("b", 1), ("d", 2), ("f", 3), ("a", 7), ("g", 9)]
+    assert base == {"b": 1, "d": 2, "f": 3}  # a copy: the kept part is shared by requests
 
 
 def test_merged_keeps_key_order_and_the_kept_value_of_a_known_key() -> None:

@@ -1,10 +1,12 @@
 """The ``__fired`` atoms of one grounding and how a model's are read back.
 
 The grounder makes some instances facts (the same in every model: read once per grounding);
-the rest are checked in each model through their program literals. A plan's proofs reach most
-of the model's instances, so all of them are read; a decision's proofs reach only what the
-proposed action's roots depend on, so ``Reach`` reads just those: at 10k triples the 17k
-dynamic literals cost 4 ms a model, the few hundred reachable ones well under one.
+the rest are read from each model. A plan's proofs reach most of the model's instances, so
+all its true ones are read, from the ``__true(K)`` markers a plan grounding shows
+(``Trace.show_dynamic``: one bulk read, not one cffi call per literal); a decision's proofs
+reach only what the proposed action's roots depend on, so ``Reach`` checks just those
+literals: at 10k triples the 17k dynamic literals cost 4 ms a model, the few hundred
+reachable ones well under one.
 
 The static instances are read once per grounding as clingo symbol values and put in order and
 parsed per head predicate when a proof first reaches it (``Trace.static_index``): a
@@ -67,7 +69,7 @@ class Trace:
         self._by_head: dict[Signature, dict[int, list[int]]] = {}
         self._signatures_of: dict[int, Signature] = {}
         self._settled: Settled | None = None
-        self._shown_dynamic: dict[int, int] | None = None
+        self._marker_index: dict[int, int] | None = None
         self._lock = threading.Lock()
 
     def show_dynamic(self, ctl: clingo.Control) -> None:
@@ -88,11 +90,11 @@ class Trace:
                 marker = clingo.Function(TRUE_FIRED, [clingo.Number(k)])
                 backend.add_rule([backend.add_atom(marker)], [lit])
                 index[marker._rep] = k
-        self._shown_dynamic = index
+        self._marker_index = index
 
     def markers(self) -> Collection[int]:
         """The clingo symbol values of the ``__true`` markers (engine atoms, not the program's)."""
-        return (self._shown_dynamic or {}).keys()
+        return (self._marker_index or {}).keys()
 
     def settled(self) -> Settled:
         """The grounding's settled proofs (see ``settled``), created on first use."""
@@ -141,7 +143,7 @@ class Trace:
         exactly when their values are (``Symbol.__eq__`` compares them in C).
         """
         known = self._shown
-        instances = self._shown_dynamic or {}
+        instances = self._marker_index or {}
         symbols: list[clingo.Symbol] = []
         names: list[str] = []
         for rep in shown_values(model) if values is None else values:
@@ -202,7 +204,7 @@ class Trace:
         reads the same truth values about 4x faster; once ``show_dynamic`` has run, the true
         instances are picked from the model's shown atoms instead.
         """
-        instances = self._shown_dynamic
+        instances = self._marker_index
         if instances is not None:
             picked = sorted(
                 k
