@@ -224,6 +224,34 @@ def test_service_description(served: Served) -> None:
     assert (None, sd.feature, sd.UnionDefaultGraph) in g
 
 
+def test_the_endpoint_iri_follows_the_host_the_client_addressed(served: Served) -> None:
+    """The endpoint IRI is kept per host: a second host gets its own, in the description and
+    as the base of relative IRIs, and the first keeps its own."""
+    sd = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+    other = "warrant.example:8443"
+    for host, expected in ((other, f"http://{other}/sparql"), (None, served.url)):
+        headers = {"Host": host} if host else None
+        g = rdflib.Graph().parse(data=served.get({}, headers=headers).content, format="turtle")
+        assert set(g.objects(None, sd.endpoint)) == {rdflib.URIRef(expected)}
+        r = served.get({"query": "SELECT ?x WHERE { BIND(<relative> AS ?x) }"},
+                       headers={**(headers or {}), "Accept": "text/csv"})
+        assert r.text.splitlines()[1] == expected.rsplit("/", 1)[0] + "/relative"
+
+
+def test_a_query_answer_says_what_the_engine_took(served: Served) -> None:
+    """``Server-Timing: query;dur=<ms>`` on every answer that ran a query: the engine's share
+    of the request, so a client can tell it from the network and the API (the benchmark's
+    HTTP overhead is the rest). The service description runs no query and has none."""
+    started = time.perf_counter()
+    r = served.get({"query": "SELECT * WHERE { ?s ?p ?o }"})
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    assert r.status_code == 200
+    name, dur, desc = r.headers["server-timing"].split(";")
+    assert name == "query" and desc == 'desc="evaluate and write"'
+    assert dur.startswith("dur=") and 0 < float(dur.removeprefix("dur=")) < elapsed_ms
+    assert "server-timing" not in served.get({}).headers
+
+
 # --- malformed and refused requests ------------------------------------------------------
 
 BAD_GET = [

@@ -16,6 +16,7 @@ from bench.prepare import ScenarioContext
 from bench.report import render
 from bench.runner import run_in_child
 from bench.scenarios import scenario
+from bench.scenarios.sparql import server_timing_ms
 
 
 def _rows(root: Path) -> tuple[list[dict[str, str]], list[dict[str, object]], int]:
@@ -131,3 +132,20 @@ def test_served_scenario_runs_against_warrant_serve(tmp_path: Path) -> None:
     assert len(names) == 4 and all("over HTTP" in n for n in names)
     assert all(f.warrant and f.warrant > 0 and f.baseline and f.baseline > 0
                for f in result.figures)
+
+
+def test_server_timing_is_read_by_metric_name() -> None:
+    assert server_timing_ms('query;dur=12.5;desc="evaluate and write"') == 12.5
+    assert server_timing_ms('db;dur=1, query;desc="x";dur=3') == 3.0
+    with pytest.raises(ValueError, match="no query metric"):
+        server_timing_ms("db;dur=1")
+
+
+def test_sparql_scenario_measures_the_overhead_per_request(tmp_path: Path) -> None:
+    result = run_small(tmp_path, "sparql", timeout_s=300)
+    assert result.error is None, result.error
+    http = [f for f in result.figures if f.name.endswith("/sparql over HTTP")]
+    assert len(http) == 3
+    for f in http:
+        assert f.warrant and f.baseline and f.met is not None
+        assert "Server-Timing" in f.note

@@ -37,7 +37,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
 import pyoxigraph as ox
@@ -61,10 +61,12 @@ _NT = ox.RdfFormat.N_TRIPLES
 
 @dataclass(frozen=True)
 class Answer:
-    """A serialized result and its media type."""
+    """A serialized result and its media type; ``evaluated_ms``: the time the engine spent
+    evaluating and writing it (0 for answers that ran no query), sent as ``Server-Timing``."""
 
     body: bytes
     media_type: str
+    evaluated_ms: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -300,11 +302,14 @@ def evaluate(
     budget: Budget,
     timeout_s: float,
 ) -> Answer:
-    """Run one query within ``budget`` and write the answer in the negotiated format."""
+    """Run one query within ``budget`` and write the answer in the negotiated format, timed
+    from the start of evaluation to the last byte written (``Answer.evaluated_ms``)."""
+    started = time.perf_counter()
     try:
-        return _evaluate(
+        answer = _evaluate(
             store, request, accept=accept, base_iri=base_iri, budget=budget, timeout_s=timeout_s
         )
+        return replace(answer, evaluated_ms=(time.perf_counter() - started) * 1000)
     except Exception as exc:
         _detached(exc)
         raise
