@@ -97,35 +97,51 @@ def _audit_failure(ctx: AuthContext, request: Request, *, actor: str, error: Aut
         log.exception("could not audit an auth failure", extra={"actor": actor})
 
 
-def current_principal(
+def _authenticated(
+    request: Request, ctx: AuthContext, api_key: str | None,
+    bearer: HTTPAuthorizationCredentials | None,
+) -> Principal:
+    """The principal of the request's one credential, or CredentialError."""
+    if len(request.headers.getlist(API_KEY_HEADER)) + len(
+        request.headers.getlist("Authorization")
+    ) > 1:
+        # Two credentials are ambiguous: which one acts? Refuse rather than pick one.
+        raise CredentialError(
+            f"send exactly one credential (one `{API_KEY_HEADER}` or one `Authorization`)"
+        )
+    if bearer is not None:
+        return ctx.principals.authenticate_token(bearer.credentials)
+    if api_key:
+        return ctx.principals.authenticate_key(api_key)
+    raise CredentialError(
+        f"credentials are missing: send `Authorization: Bearer <token>` "
+        f"or `{API_KEY_HEADER}: <key>`"
+    )
+
+
+async def current_principal(
     request: Request,
     api_key: Annotated[str | None, Depends(_api_key_scheme)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)],
 ) -> Principal:
-    """The authenticated caller, or a 401 (audited) when credentials are missing or wrong."""
+    """The authenticated caller, or a 401 (audited) when credentials are missing or wrong.
+
+    Checked on the event loop when the key lookup reads a local database
+    (:attr:`PrincipalStore.lookups_are_local`: one row by primary key from SQLite, which a
+    reader never waits for): a hand-off to a worker thread and back cost more than the check,
+    on every request. Over a network database the check runs in a worker thread, and so does
+    the audit entry of a refusal (a write, which may wait for the write lock).
+    """
     ctx = auth_context(request)
-    actor = "anonymous"
     try:
-        if len(request.headers.getlist(API_KEY_HEADER)) + len(
-            request.headers.getlist("Authorization")
-        ) > 1:
-            # Two credentials are ambiguous: which one acts? Refuse rather than pick one.
-            raise CredentialError(
-                f"send exactly one credential (one `{API_KEY_HEADER}` or one `Authorization`)"
-            )
-        if bearer is not None:
-            principal = ctx.principals.authenticate_token(bearer.credentials)
-        elif api_key:
-            principal = ctx.principals.authenticate_key(api_key)
+        if ctx.principals.lookups_are_local:
+            principal = _authenticated(request, ctx, api_key, bearer)
         else:
-            raise CredentialError(
-                f"credentials are missing: send `Authorization: Bearer <token>` "
-                f"or `{API_KEY_HEADER}: <key>`"
-            )
+            principal = await run_in_threadpool(_authenticated, request, ctx, api_key, bearer)
     except CredentialError as exc:
-        actor = exc.actor
         error = AuthError(exc.message, code=UNAUTHENTICATED)
-        _audit_failure(ctx, request, actor=actor, error=error, status=401)
+        await run_in_threadpool(_audit_failure, ctx, request, actor=exc.actor, error=error,
+                                status=401)
         raise error from exc
     request.state.principal_id = principal.id
     return principal

@@ -37,7 +37,7 @@ import jwt
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from engine.action.db import read, write
+from engine.action.db import is_sqlite, read, write
 from engine.errors import AuthError, ConflictError, Location, NotFoundError, ParameterError
 
 BOOTSTRAP_KEY_ID = "bootstrap"
@@ -176,6 +176,9 @@ class PrincipalStore:
         self.engine = engine
         self.clock = clock
         self._jwt_secret = jwt_secret
+        self.lookups_are_local = is_sqlite(engine)
+        """Whether a key lookup reads a local database (SQLite), not one over the network:
+        cheap enough for an event loop to wait for."""
         metadata.create_all(engine, checkfirst=True)
 
     def create_key(
@@ -300,8 +303,12 @@ class PrincipalStore:
         return self._jwt_secret
 
 
+_KEY_BY_ID = sa.select(api_keys).where(api_keys.c.id == sa.bindparam("key_id"))
+"""Built once: every authenticated request runs it, and building it cost a quarter of that."""
+
+
 def _row(conn: Connection, key_id: str) -> dict[str, Any] | None:
-    found = conn.execute(sa.select(api_keys).where(api_keys.c.id == key_id)).mappings().first()
+    found = conn.execute(_KEY_BY_ID, {"key_id": key_id}).mappings().first()
     return dict(found) if found is not None else None
 
 

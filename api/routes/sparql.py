@@ -93,7 +93,8 @@ def endpoint_iri(request: Request) -> str:
     if endpoints is None or len(endpoints) >= _ENDPOINTS_KEPT:
         endpoints = state.sparql_endpoints = {}
     scope = request.scope
-    key = (scope.get("scheme"), request.headers.get("host"), scope.get("server"),
+    server = scope.get("server")  # a list under some servers: not hashable
+    key = (scope.get("scheme"), request.headers.get("host"), tuple(server) if server else None,
            scope.get("root_path", ""))
     endpoint = endpoints.get(key)
     if endpoint is None:
