@@ -35,6 +35,7 @@ from typing import Any, Protocol
 
 import jwt
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from engine.action.db import is_sqlite, read, write
@@ -248,8 +249,7 @@ class PrincipalStore:
         split = _split_key(presented)
         key_id, secret = split if split else (BOOTSTRAP_KEY_ID, presented)
         actor = f"key:{key_id}" if split else "anonymous"
-        with read(self.engine) as conn:
-            row = _row(conn, key_id)
+        row = self._key_row(key_id)
         if row is None:
             raise CredentialError("the api key is not valid", actor="anonymous")
         if not hmac.compare_digest(_digest(row["salt"], secret), row["digest"]):
@@ -258,6 +258,29 @@ class PrincipalStore:
             raise CredentialError(f"api key `{key_id}` was revoked", actor=actor)
         return Principal(key_id, row["name"], frozenset(json.loads(row["roles"])),
                          CredentialKind.API_KEY)
+
+    def _key_row(self, key_id: str) -> dict[str, Any] | None:
+        """The stored row of ``key_id``, read for every authenticated request.
+
+        On SQLite through the pool's own DBAPI connection (which runs in autocommit: one
+        statement is its own transaction, a consistent read), past SQLAlchemy's execution
+        layer, which cost four fifths of the lookup.
+        """
+        if not self.lookups_are_local:
+            with read(self.engine) as conn:
+                return _row(conn, key_id)
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(_KEY_BY_ID_SQLITE, (key_id,))
+                found = cursor.fetchone()
+                names = [column[0] for column in cursor.description]
+            finally:
+                cursor.close()
+        finally:
+            connection.close()
+        return dict(zip(names, found, strict=True)) if found is not None else None
 
     def issue_token(self, subject: str, *, roles: Iterable[str], ttl: timedelta) -> str:
         """A signed HS256 token for ``subject`` with ``roles``, expiring after ``ttl``."""
@@ -305,6 +328,8 @@ class PrincipalStore:
 
 _KEY_BY_ID = sa.select(api_keys).where(api_keys.c.id == sa.bindparam("key_id"))
 """Built once: every authenticated request runs it, and building it cost a quarter of that."""
+_KEY_BY_ID_SQLITE = str(_KEY_BY_ID.compile(dialect=sqlite.dialect()))
+"""The same in SQLite's SQL, one ``?`` parameter: what :meth:`PrincipalStore._key_row` runs."""
 
 
 def _row(conn: Connection, key_id: str) -> dict[str, Any] | None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated
 
 import httpx
@@ -424,3 +426,27 @@ def test_keys_persist_in_postgresql(postgres: PostgresServer) -> None:
     again.revoke_key(issued.info.id)
     with pytest.raises(AuthError):
         first.authenticate_key(issued.key)
+
+
+def test_a_key_revoked_by_another_process_is_refused_at_once_on_sqlite(tmp_path: Path) -> None:
+    """The SQLite lookup (the pool's DBAPI connection, past SQLAlchemy) reads committed rows:
+    a revocation by another process is seen by the next request, and an uncommitted one
+    neither counts nor makes the lookup wait for the writer's lock."""
+    url = f"sqlite:///{tmp_path / 'warrant.db'}"
+    clock = ManualClock(START)
+    serving = PrincipalStore(open_database(url), clock=clock)
+    assert serving.lookups_are_local
+    other = PrincipalStore(open_database(url), clock=clock)  # a second process, same file
+    issued = other.create_key("etl", roles=("reader",))
+    assert serving.authenticate_key(issued.key).roles == {"reader"}
+    writer = open_database(url)
+    with writer.begin() as conn:  # BEGIN IMMEDIATE: holds the write lock until the end
+        conn.execute(sa.update(api_keys).where(api_keys.c.id == issued.info.id)
+                     .values(revoked_at=START.isoformat()))
+        started = time.perf_counter()
+        assert serving.authenticate_key(issued.key).name == "etl"  # not committed yet
+        assert time.perf_counter() - started < 0.5  # did not wait for the lock
+    with pytest.raises(AuthError, match="revoked"):
+        serving.authenticate_key(issued.key)
+    with pytest.raises(AuthError, match="not valid"):
+        serving.authenticate_key(issued.key[:-1] + ("x" if issued.key[-1] != "x" else "y"))
