@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,13 +190,45 @@ def serve(ctx: ScenarioContext, name: str) -> Iterator[Served]:
         "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH"))
                                       if p),
     }
-    log_path = data_dir / "serve.log"
+
+    def command(port: int) -> list[str]:
+        return [sys.executable, "-m", "cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+                "--workspace", str(ctx.root), "--data-dir", str(data_dir)]
+
+    with _child_server(command, env=env, cwd=data_dir, log_path=data_dir / "serve.log",
+                       what="`warrant serve`") as served:
+        yield served
+
+
+@contextmanager
+def floor_server(ctx: ScenarioContext, bodies: list[bytes]) -> Iterator[str]:
+    """:mod:`bench.floor` in a child process on 127.0.0.1, serving ``bodies`` as
+    ``/body/{i}``; yields its URL."""
+    folder = ctx.scratch / "floor-bodies"
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    for i, body in enumerate(bodies):
+        (folder / str(i)).write_bytes(body)
+    def command(port: int) -> list[str]:
+        return [sys.executable, "-m", "bench.floor", "--port", str(port), "--bodies", str(folder)]
+
+    with _child_server(command, env={**os.environ, "PYTHONPATH": str(REPO)}, cwd=REPO,
+                       log_path=ctx.scratch / "floor.log", what="the HTTP floor server") as served:
+        yield served.url
+
+
+@contextmanager
+def _child_server(
+    command: Callable[[int], list[str]], *, env: dict[str, str], cwd: Path, log_path: Path,
+    what: str,
+) -> Iterator[Served]:
+    """``command(port)`` in a child process, once its ``/healthz`` answers; stopped after.
+    A port taken between choosing it and binding it is retried with another."""
     for _attempt in range(3):
         port = _free_port()
-        cmd = [sys.executable, "-m", "cli", "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--workspace", str(ctx.root), "--data-dir", str(data_dir)]
         with log_path.open("ab") as log:
-            proc = subprocess.Popen(cmd, env=env, cwd=data_dir, stdout=log, stderr=log)
+            proc = subprocess.Popen(command(port), env=env, cwd=cwd, stdout=log, stderr=log)
         url = f"http://127.0.0.1:{port}"
         try:
             if _wait_ready(proc, url):
@@ -204,7 +236,7 @@ def serve(ctx: ScenarioContext, name: str) -> Iterator[Served]:
                 return
         finally:
             _stop(proc)
-    raise RuntimeError(f"`warrant serve` did not start; see {log_path}")
+    raise RuntimeError(f"{what} did not start; see {log_path}")
 
 
 def _free_port() -> int:

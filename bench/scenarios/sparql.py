@@ -12,7 +12,9 @@ cost-based join order).
 The HTTP overhead is measured per request: the round trip less the engine's time in the
 server, which the endpoint reports in ``Server-Timing``. The difference of two stores'
 medians, which it replaced, moved by more than the overhead itself between runs on this
-2-core machine.
+2-core machine. Beside it, the HTTP floor (:mod:`bench.floor`): the same bytes sent by a
+bare Starlette app on uvicorn to the same client, the part of the overhead that is not
+Warrant's.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from bench.prepare import (
     copy_reference,
     ensure_reference,
     export_ntriples,
+    floor_server,
     served_api,
 )
 from engine.store.oxigraph import OxigraphStore
@@ -101,6 +104,13 @@ def _rdflib_times(nt: Path, queries: list[str]) -> list[float | None]:
     return times + [None] * (len(queries) - len(times))
 
 
+def _answered(client: httpx.Client, base: str, query: str) -> bytes:
+    """``/sparql``'s answer to ``query`` (the bytes the HTTP floor then sends)."""
+    r = client.get(f"{base}/sparql", params={"query": query})
+    r.raise_for_status()
+    return r.content
+
+
 def server_timing_ms(header: str) -> float:
     """The ``dur`` of the ``query`` metric in a ``Server-Timing`` header, in ms."""
     for metric in header.split(","):
@@ -126,7 +136,9 @@ def run(ctx: ScenarioContext) -> list[Figure]:
     # The server opens its copy read-write; pyoxigraph answers up to 2x slower from a store
     # opened read-only (measured at 100k), so the HTTP baseline opens a copy the same way.
     opened_as_served = ox.Store(str(copy_reference(ctx, "sparql-baseline")))
-    with served_api(ctx, "api-sparql") as base:
+    with served_api(ctx, "api-sparql") as base, floor_server(
+        ctx, [_answered(client, base, q) for q in QUERIES.values()]
+    ) as floor:
         for i, (name, q) in enumerate(QUERIES.items()):
             rows = len(list(store.select(q)))
 
@@ -157,8 +169,11 @@ def run(ctx: ScenarioContext) -> list[Figure]:
                 engine_ms.append(server_timing_ms(r.headers["server-timing"]))
                 overheads.append(round_trip_ms - engine_ms[-1])
 
-            t_bare, t_api, t_json, t_http = time_interleaved(
-                [bare, api, bare_json, http], runs=runs, warmup=1)
+            def floor_http(i: int = i) -> None:
+                client.get(f"{floor}/body/{i}").raise_for_status()
+
+            t_bare, t_api, t_json, t_http, t_floor = time_interleaved(
+                [bare, api, bare_json, http, floor_http], runs=runs, warmup=1)
             ratio = t_api.median / t_bare.median
             overhead = statistics.median(overheads[-runs:])
             served_engine = statistics.median(engine_ms[-runs:])
@@ -176,6 +191,13 @@ def run(ctx: ScenarioContext) -> list[Figure]:
                 note=f"overhead {overhead:.1f} ms: round trip less the server's own engine time "
                 f"(Server-Timing, {served_engine:.1f} ms; JSON results, {rows:,} rows; "
                 f"store API {t_api.p50_ms:.1f} ms)",
+            ))
+            figures.append(Figure(
+                name=f"Q{i + 1} {name}: /sparql overhead above the HTTP floor", unit="ms",
+                warrant=overhead, baseline=t_floor.p50_ms,
+                baseline_name="the same bytes from a bare Starlette app on uvicorn (no auth, "
+                "middleware, logging or engine), same client",
+                note=f"Warrant's own share of the overhead: {overhead - t_floor.p50_ms:.1f} ms",
             ))
             if with_rdflib:
                 rt = rdflib_times[i]
