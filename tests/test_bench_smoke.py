@@ -149,3 +149,5 @@ def test_sparql_scenario_measures_the_overhead_per_request(tmp_path: Path) -> No
     for f in http:
         assert f.warrant and f.baseline and f.met is not None
         assert "Server-Timing" in f.note
+    floors = [f for f in result.figures if f.name.endswith("above the HTTP floor")]
+    assert len(floors) == 3 and all(f.baseline and f.baseline > 0 for f in floors)
