@@ -1,9 +1,9 @@
 """No plan: the minimal set of constraints (and request inputs) that cannot hold together.
 
 Every integrity constraint is compiled as ``:- Body, __on(I).`` with ``#external __on(I).``
-(see ``transform``); request inputs are externals too. A solve assumes them all; when it is
-unsatisfiable, clingo's core names some of them (plus internal literals, which are filtered
-out). The core is then shrunk by deletion: drop one member, solve again, keep it dropped if the
+(see ``transform``); request inputs are atoms of the grounding too (see ``solve``). A solve
+assumes them all; when it is unsatisfiable, clingo's core names some of them (plus internal
+literals, which are filtered out). The core is then shrunk by deletion: drop one member, solve again, keep it dropped if the
 rest still conflicts. The result is minimal: removing any member makes a plan possible.
 """
 

@@ -16,7 +16,7 @@ DECIDE_GOAL = "decide"
 
 @dataclass(frozen=True)
 class Request:
-    """Inputs of one solve; they reach clingo as Symbols (externals), never as text."""
+    """Inputs of one solve; they reach clingo as Symbols (assumptions), never as program text."""
 
     goal: str
     params: tuple[tuple[str, clingo.Symbol], ...] = ()

@@ -2,16 +2,19 @@
 
 Why warm controls work: clingo never re-fires rules grounded in an earlier step for facts added
 later, so every request input must exist when the program is grounded. The engine declares
-them as ``#external`` atoms over a candidate domain taken from the facts: ``request(G)`` for
+them as choice atoms (``{ proposed(A) }.``) over a candidate domain taken from the facts:
+``request(G)`` for
 every ``@goal`` (and ``decide``), ``param(N, V)`` for every value of the declared type that
 occurs in the facts, ``proposed(A)`` for every ``@action`` over its arguments' domains (when
 that product stays under ``domain_cap``). Plans and decisions have warm controls of their own
 (``_domain``). ``now(T)`` is part of the cache key (it changes once a day). A request whose
 inputs all lie inside the domain is answered by the warm control with the inputs as solver
 assumptions (milliseconds); any other request gets a control grounded for exactly its inputs
-(correct, as slow as a fresh solve), also cached. The externals stay free; at most one member
-of each input family holds (``_selection_rules``), so a request changes no external and starts
-no program update (``_Grounded.selection``).
+(correct, as slow as a fresh solve), also cached. The inputs stay free; at most one member
+of each input family holds (``_selection_rules``), so a request changes no truth value and
+starts no program update (``_Grounded.selection``). Choice atoms, not ``#external`` ones: a
+free external and an atom of a choice rule mean the same, but clasp prepares every external
+again on each solve (18k declared decision inputs at 100k triples: 5 ms of each solve).
 
 Determinism: one thread, a fixed seed, ``--opt-strategy=usc`` (branch-and-bound did not prove
 optimality in 60 s on a 100k-triple KG), sorted facts, and ``--forget-on-step`` so a warm
@@ -143,10 +146,11 @@ class _Grounded:
     def selection(self, inputs: Collection[clingo.Symbol]) -> list[Assumption]:
         """Assumptions that make exactly ``inputs`` true among the declared request inputs.
 
-        The inputs stay free externals for good: an ``assign_external`` starts a program
-        update, and clasp applies every external fixed false as one more assumption, each
-        its own decision level and propagation, on every solve (8.8k of them at 10k triples,
-        most of a warm decision's time). Instead each input family (``request``,
+        The inputs stay free for good (choice atoms). Fixing them would take externals and
+        ``assign_external``, which starts a program update, and clasp applies every external
+        fixed false as one more assumption, each its own decision level and propagation, on
+        every solve (8.8k of them at 10k triples, most of a warm decision's time, when
+        inputs were fixed that way). Instead each input family (``request``,
         ``param(N)``, ``proposed``) holds at most one member (a cardinality constraint
         grounded with the program), so assuming the requested one true fixes the rest in
         one propagation; a family with no requested input has its selector atom assumed
@@ -514,7 +518,7 @@ class Solver:
             parts.append(f"now({now}).\n")
         ordered = sort_symbols(inputs)  # by Python keys: one clingo comparison per pair
         texts = [str(s) for s in ordered]
-        parts += [f"#external {t}.\n" for t in texts]
+        parts += [f"{{ {t} }}.\n" for t in texts]
         # one input per family (its predicate, and a parameter's name) by text, not cffi
         heads = {
             t.partition(",")[0] if t.startswith("param(") else t.partition("(")[0]: s
@@ -537,8 +541,6 @@ class Solver:
             raise SolveError(f"grounding failed: {detail}") from exc
         on = {i: clingo.Function(ON, [clingo.Number(i)]) for i in self.program.constraints}
         for sym in on.values():
-            ctl.assign_external(sym, None)
-        for sym in ordered:
             ctl.assign_external(sym, None)
         selectors = {
             fam: atom
