@@ -3,8 +3,9 @@
 Every integrity constraint is compiled as ``:- Body, __on(I).`` with ``#external __on(I).``
 (see ``transform``); request inputs are atoms of the grounding too (see ``solve``). A solve
 assumes them all; when it is unsatisfiable, clingo's core names some of them (plus internal
-literals, which are filtered out). The core is then shrunk by deletion: drop one member, solve again, keep it dropped if the
-rest still conflicts. The result is minimal: removing any member makes a plan possible.
+literals, which are filtered out). The core is then shrunk by deletion: drop one member,
+solve again, keep it dropped if the rest still conflicts. The result is minimal: removing any
+member makes a plan possible.
 """
 
 from __future__ import annotations
