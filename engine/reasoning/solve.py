@@ -1,20 +1,20 @@
 """Ground once, solve many: warm clingo controls per (rules, facts, clock) and deterministic solves.
 
 Why warm controls work: clingo never re-fires rules grounded in an earlier step for facts added
-later, so every request input must exist when the program is grounded. The engine declares
-them as choice atoms (``{ proposed(A) }.``) over a candidate domain taken from the facts:
-``request(G)`` for
-every ``@goal`` (and ``decide``), ``param(N, V)`` for every value of the declared type that
-occurs in the facts, ``proposed(A)`` for every ``@action`` over its arguments' domains (when
-that product stays under ``domain_cap``). Plans and decisions have warm controls of their own
-(``_domain``). ``now(T)`` is part of the cache key (it changes once a day). A request whose
-inputs all lie inside the domain is answered by the warm control with the inputs as solver
-assumptions (milliseconds); any other request gets a control grounded for exactly its inputs
-(correct, as slow as a fresh solve), also cached. The inputs stay free; at most one member
-of each input family holds (``_selection_rules``), so a request changes no truth value and
-starts no program update (``_Grounded.selection``). Choice atoms, not ``#external`` ones: a
-free external and an atom of a choice rule mean the same, but clasp prepares every external
-again on each solve (18k declared decision inputs at 100k triples: 5 ms of each solve).
+later, so every request input must exist when the program is grounded. The engine declares them
+as choice atoms (``{ proposed(A) }.``) over a candidate domain taken from the facts:
+``request(G)`` for every ``@goal`` (and ``decide``), ``param(N, V)`` for every value of the
+declared type that occurs in the facts, ``proposed(A)`` for every ``@action`` over its
+arguments' domains (when that product stays under ``domain_cap``). Plans and decisions have
+warm controls of their own (``_domain``). ``now(T)`` is part of the cache key (it changes once
+a day). A request whose inputs all lie inside the domain is answered by the warm control with
+the inputs as solver assumptions (milliseconds); any other request gets a control grounded for
+exactly its inputs (correct, as slow as a fresh solve), also cached. The inputs stay free; at
+most one member of each input family holds (``_selection_rules``), so a request changes no
+truth value and starts no program update (``_Grounded.selection``). Choice atoms, not
+``#external`` ones: a free external and an atom of a choice rule mean the same, but clasp
+prepares every external again on each solve (18k declared decision inputs at 100k triples: 5 ms
+of each solve).
 
 Determinism: one thread, a fixed seed, ``--opt-strategy=usc`` (branch-and-bound did not prove
 optimality in 60 s on a 100k-triple KG), sorted facts, and ``--forget-on-step`` so a warm
