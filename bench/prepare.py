@@ -210,6 +210,7 @@ def floor_server(ctx: ScenarioContext, bodies: list[bytes]) -> Iterator[str]:
     folder.mkdir(parents=True)
     for i, body in enumerate(bodies):
         (folder / str(i)).write_bytes(body)
+
     def command(port: int) -> list[str]:
         return [sys.executable, "-m", "bench.floor", "--port", str(port), "--bodies", str(folder)]
 
