@@ -8,7 +8,7 @@ import pytest
 
 from engine.reasoning import FactSet, Solver, plan_request, rules_from_texts
 from engine.reasoning.proof import InstanceIndex, head_value, parse_instance
-from engine.reasoning.trace import Trace, _ValueKeys, sort_symbols
+from engine.reasoning.trace import Trace, _ValueKeys, shown_values, sort_symbols
 from engine.reasoning.transform import FIRED, TRUE_FIRED, TraceScope
 
 F, N, S = clingo.Function, clingo.Number, clingo.String
@@ -107,8 +107,9 @@ def test_fired_read_from_shown_markers_equals_each_literal_checked() -> None:
 
     def check(model: clingo.Model) -> None:
         expected = [sym for sym, lit in trace.dynamic if model.is_true(lit)]
-        assert trace.fired(model) == expected
-        shown, names = trace.shown(model)
+        values = shown_values(model)
+        assert trace.fired(model, values) == expected
+        shown, names = trace.shown(values)
         assert TRUE_FIRED not in names
         assert shown == [s for s in model.symbols(shown=True) if s.name != TRUE_FIRED]
         seen.append(len(expected))

@@ -325,7 +325,7 @@ class Solver:
 
         def on_model(model: clingo.Model) -> None:
             values = shown_values(model)
-            shown, names = g.trace.shown(model, values)
+            shown, names = g.trace.shown(values)
             state["shown"], state["names"] = shown, names
             if findings is not None:
                 state["held"] = findings.held(model)

@@ -131,10 +131,9 @@ class Trace:
                 self._index = StaticIndex(program, load)
             return self._index
 
-    def shown(
-        self, model: clingo.Model, values: Sequence[int] | None = None
-    ) -> tuple[list[clingo.Symbol], list[str]]:
-        """The model's shown atoms and their predicate names (callers hold the grounding's lock).
+    def shown(self, values: Sequence[int]) -> tuple[list[clingo.Symbol], list[str]]:
+        """A model's shown atoms and their predicate names, from their values (``shown_values``;
+        callers hold the grounding's lock).
 
         ``Model.symbols`` wraps each of thousands of atoms (every finding, request after
         request) in a new Symbol, and each name is one more cffi call: the atoms are read as
@@ -146,7 +145,7 @@ class Trace:
         instances = self._marker_index or {}
         symbols: list[clingo.Symbol] = []
         names: list[str] = []
-        for rep in shown_values(model) if values is None else values:
+        for rep in values:
             if rep in instances:
                 continue
             found = known.get(rep)
@@ -194,10 +193,9 @@ class Trace:
         self._rank = {p[0]._rep: k for k, p in enumerate(merged)}
         return merged
 
-    def fired(
-        self, model: clingo.Model, values: Sequence[int] | None = None
-    ) -> list[clingo.Symbol]:
-        """The dynamic instances true in ``model``, in the trace's order.
+    def fired(self, model: clingo.Model, values: Sequence[int]) -> list[clingo.Symbol]:
+        """The dynamic instances true in ``model`` (``values``: its shown atoms' values), in the
+        trace's order.
 
         ``Model.is_true`` allocates a cffi out-parameter and checks errors per call, which
         made this loop most of a warm decision's solve time; one out-parameter, reused,
@@ -206,11 +204,7 @@ class Trace:
         """
         instances = self._marker_index
         if instances is not None:
-            picked = sorted(
-                k
-                for rep in (shown_values(model) if values is None else values)
-                if (k := instances.get(rep)) is not None
-            )
+            picked = sorted(k for rep in values if (k := instances.get(rep)) is not None)
             return [self.dynamic[k][0] for k in picked]
         read = _Reader(model)
         return [sym for sym, lit in self.dynamic if read(lit)]
