@@ -28,7 +28,6 @@ from engine.reasoning.proof import LabelOf, ProofGraph, Resolver, build_proofs
 from engine.reasoning.request import Request, decide_request, plan_request
 from engine.reasoning.rules import RuleSet
 from engine.reasoning.solve import Answer, Solver
-from engine.reasoning.step_solve import StepSolver
 from engine.reasoning.trace import Reach
 from engine.reasoning.transform import FINDINGS, TraceScope
 from engine.reasoning.whynot import WhyNot, why_not
@@ -45,15 +44,10 @@ class Reasoner:
         cache_size: int = 4,
         seed: int = 0,
         trace: TraceScope = TraceScope.OUTPUTS,
-        steps: bool = True,
     ) -> None:
         self.rules = rules
         self.solver = Solver(
             rules, time_limit=time_limit, cache_size=cache_size, seed=seed, trace=trace
-        )
-        # decisions as steps on a grounded base (``step_solve``); off: the warm control
-        self.steps = (
-            StepSolver(self.solver.program, time_limit=time_limit, seed=seed) if steps else None
         )
 
     def plan(
@@ -111,17 +105,16 @@ class Reasoner:
         instances the proofs use (a decision's proofs need a few of the model's thousands)."""
         given = facts.atom_set
         inputs = frozenset(request.given())
-        reached = (
-            Reach(
+        answer = self.solver.solve(
+            facts,
+            request,
+            reach=Reach(
                 roots=lambda shown, names: _roots(shown, names, findings),
                 given=lambda atom: atom in given or atom in inputs,
             )
             if proofs and reach
-            else None
+            else None,
         )
-        answer = None if self.steps is None else self.steps.solve(facts, request, reached)
-        if answer is None:
-            answer = self.solver.solve(facts, request, reach=reached)
         if not answer.satisfiable:
             conflict = minimal_conflict(self.solver, facts, request)
             raise SolveError(

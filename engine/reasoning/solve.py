@@ -342,7 +342,7 @@ class Solver:
         started = time.perf_counter()
         handle = ctl.solve(assumptions=assumptions, on_model=on_model, async_=True)
         with handle:
-            if not finished(handle, started + self.time_limit):
+            if not _finished(handle, started + self.time_limit):
                 handle.cancel()
                 raise SolveError(
                     f"solver ran past its time limit of {self.time_limit:g} s",
@@ -498,12 +498,21 @@ class Solver:
                 ]
         return frozenset(out)
 
+    def _options(self) -> list[str]:
+        return [
+            "--opt-strategy=usc",
+            f"--seed={self.seed}",
+            "--parallel-mode=1",
+            "--forget-on-step=varScores,signs,lemmaScores,lemmas",
+            "--warn=none",
+        ]
+
     def _ground(
         self, facts: FactSet, now: int | None, inputs: frozenset[clingo.Symbol]
     ) -> _Grounded:
         started = time.perf_counter()
         messages: list[str] = []
-        ctl = clingo.Control(options(self.seed), logger=lambda _c, m: messages.append(m))
+        ctl = clingo.Control(self._options(), logger=lambda _c, m: messages.append(m))
         parts = [facts.text(self.program.used_signatures)]
         if now is not None:
             parts.append(f"now({now}).\n")
@@ -552,18 +561,7 @@ class Solver:
         )
 
 
-def options(seed: int) -> list[str]:
-    """clingo's options for every control the engine grounds (see the module docstring)."""
-    return [
-        "--opt-strategy=usc",
-        f"--seed={seed}",
-        "--parallel-mode=1",
-        "--forget-on-step=varScores,signs,lemmaScores,lemmas",
-        "--warn=none",
-    ]
-
-
-def finished(handle: clingo.SolveHandle, deadline: float) -> bool:
+def _finished(handle: clingo.SolveHandle, deadline: float) -> bool:
     """Wait for the solve to finish by ``deadline`` (a ``time.perf_counter`` value).
 
     ``SolveHandle.wait(t)`` can return False before ``t`` passes (clasp's wait on a condition

@@ -15,7 +15,6 @@ decision's proofs reach a few predicates of the grounding's tens of thousands of
 
 from __future__ import annotations
 
-import copy
 import threading
 from array import array
 from collections import deque
@@ -92,40 +91,6 @@ class Trace:
                 backend.add_rule([backend.add_atom(marker)], [lit])
                 index[marker._rep] = k
         self._marker_index = index
-
-    def with_dynamic(
-        self, extra: Sequence[tuple[clingo.Symbol, int, Key]], settled: Settled
-    ) -> Trace:
-        """This grounding seen with ``extra`` dynamic instances added (a decision step's,
-        ``step_solve``): the static instances and every per-grounding cache are shared, so a
-        step parses and labels only what is new to the grounding. ``settled`` must count
-        every predicate any step can add an instance of."""
-        self.static_index(self.program)  # made here, so that every view shares it
-        view = copy.copy(self)
-        groups: dict[Key, list[tuple[clingo.Symbol, int]]] = {}
-        for (sym, lit), key in zip(self.dynamic, self._dynamic_keys, strict=True):
-            groups.setdefault(key, []).append((sym, lit))
-        for sym, lit, key in extra:
-            groups.setdefault(key, []).append((sym, lit))
-        ordered: list[tuple[clingo.Symbol, int, Key]] = []
-        for key in sorted(groups):
-            literals = {sym._rep: lit for sym, lit in groups[key]}
-            ordered += [(sym, literals[sym._rep], key) for sym in _ordered(list(literals))]
-        view.dynamic = tuple((sym, lit) for sym, lit, _key in ordered)
-        view._dynamic_keys = [key for _sym, _lit, key in ordered]
-        view._signatures = None
-        view._by_head = {}
-        view._marker_index = None
-        view._settled = settled
-        return view
-
-    def static_values(self, key: Key) -> Collection[int]:
-        """The static instances of one (statement, element) key, as clingo symbol values."""
-        return self._static_groups.get(key, ())
-
-    def dynamic_signatures(self) -> Collection[Signature]:
-        """The head predicates of the dynamic instances."""
-        return self._dynamic_signatures().keys()
 
     def markers(self) -> Collection[int]:
         """The clingo symbol values of the ``__true`` markers (engine atoms, not the program's)."""
