@@ -284,8 +284,8 @@ def test_typed_domains_declare_only_class_members() -> None:
     facts = FactSet.from_groups(
         {"vendor/1": vendors, "bad/1": [F("bad", [S("w")])], "note/1": [F("note", [S("x")])]}
     )
-    domain = solver._domain(facts, deciding=True)
-    planning = solver._domain(facts, deciding=False)
+    domain = solver.domain(facts, deciding=True)
+    planning = solver.domain(facts, deciding=False)
     requests = {s for s in planning | domain if s.name == "request"}
     assert requests & domain == {F("request", [F("decide")])}  # decisions: no goal
     assert requests & planning == {F("request", [F("audit")])}

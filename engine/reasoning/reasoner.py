@@ -22,6 +22,7 @@ import clingo
 
 from engine.errors import SolveError
 from engine.reasoning.conflict import Conflict, minimal_conflict
+from engine.reasoning.decision_table import DecisionTable
 from engine.reasoning.facts import FactSet
 from engine.reasoning.plan import Plan, assemble_plan
 from engine.reasoning.proof import LabelOf, ProofGraph, Resolver, build_proofs
@@ -44,11 +45,14 @@ class Reasoner:
         cache_size: int = 4,
         seed: int = 0,
         trace: TraceScope = TraceScope.OUTPUTS,
+        table: bool = True,
     ) -> None:
         self.rules = rules
         self.solver = Solver(
             rules, time_limit=time_limit, cache_size=cache_size, seed=seed, trace=trace
         )
+        # decisions looked up in every candidate's grounded world; off: the warm control
+        self.table = DecisionTable(self.solver.program, seed=seed) if table else None
 
     def plan(
         self,
@@ -105,16 +109,22 @@ class Reasoner:
         instances the proofs use (a decision's proofs need a few of the model's thousands)."""
         given = facts.atom_set
         inputs = frozenset(request.given())
-        answer = self.solver.solve(
-            facts,
-            request,
-            reach=Reach(
-                roots=lambda shown, names: _roots(shown, names, findings),
-                given=lambda atom: atom in given or atom in inputs,
-            )
-            if proofs and reach
-            else None,
+        answer = (
+            None
+            if self.table is None
+            else self.table.solve(facts, request, lambda: self.solver.domain(facts, deciding=True))
         )
+        if answer is None:
+            answer = self.solver.solve(
+                facts,
+                request,
+                reach=Reach(
+                    roots=lambda shown, names: _roots(shown, names, findings),
+                    given=lambda atom: atom in given or atom in inputs,
+                )
+                if proofs and reach
+                else None,
+            )
         if not answer.satisfiable:
             conflict = minimal_conflict(self.solver, facts, request)
             raise SolveError(

@@ -426,7 +426,7 @@ class Solver:
                 self._cache.move_to_end(warm_key)
                 return warm, True
             if warm is None:
-                domain = self._domain(facts, deciding=deciding)
+                domain = self.domain(facts, deciding=deciding)
                 if inputs <= domain:
                     return self._store(warm_key, self._ground(facts, request.now, domain)), False
             own_key = (facts.revision, request.now, tuple(sorted(inputs)))
@@ -442,7 +442,7 @@ class Solver:
             self._cache.popitem(last=False)
         return grounded
 
-    def _domain(self, facts: FactSet, *, deciding: bool) -> frozenset[clingo.Symbol]:
+    def domain(self, facts: FactSet, *, deciding: bool) -> frozenset[clingo.Symbol]:
         """Every request input a warm control declares, from the facts' values.
 
         Plans and decisions get warm controls of their own: a plan control declares the
@@ -498,21 +498,12 @@ class Solver:
                 ]
         return frozenset(out)
 
-    def _options(self) -> list[str]:
-        return [
-            "--opt-strategy=usc",
-            f"--seed={self.seed}",
-            "--parallel-mode=1",
-            "--forget-on-step=varScores,signs,lemmaScores,lemmas",
-            "--warn=none",
-        ]
-
     def _ground(
         self, facts: FactSet, now: int | None, inputs: frozenset[clingo.Symbol]
     ) -> _Grounded:
         started = time.perf_counter()
         messages: list[str] = []
-        ctl = clingo.Control(self._options(), logger=lambda _c, m: messages.append(m))
+        ctl = clingo.Control(options(self.seed), logger=lambda _c, m: messages.append(m))
         parts = [facts.text(self.program.used_signatures)]
         if now is not None:
             parts.append(f"now({now}).\n")
@@ -559,6 +550,17 @@ class Solver:
             selectors,
             deciding=deciding,
         )
+
+
+def options(seed: int) -> list[str]:
+    """clingo's options for every control the engine grounds (see the module docstring)."""
+    return [
+        "--opt-strategy=usc",
+        f"--seed={seed}",
+        "--parallel-mode=1",
+        "--forget-on-step=varScores,signs,lemmaScores,lemmas",
+        "--warn=none",
+    ]
 
 
 def _finished(handle: clingo.SolveHandle, deadline: float) -> bool:

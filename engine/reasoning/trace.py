@@ -15,6 +15,7 @@ decision's proofs reach a few predicates of the grounding's tens of thousands of
 
 from __future__ import annotations
 
+import copy
 import threading
 from array import array
 from collections import deque
@@ -91,6 +92,19 @@ class Trace:
                 backend.add_rule([backend.add_atom(marker)], [lit])
                 index[marker._rep] = k
         self._marker_index = index
+
+    def with_settled(self, settled: Settled) -> Trace:
+        """This grounding's trace with ``settled`` as its settled proofs: a decision table's
+        worlds add instances the base's own dynamic ones do not show (``decision_table``).
+        Every per-grounding cache is shared."""
+        self.static_index(self.program)  # made here, so that both share it
+        view = copy.copy(self)
+        view._settled = settled
+        return view
+
+    def dynamic_signatures(self) -> Collection[Signature]:
+        """The head predicates of the dynamic instances."""
+        return self._dynamic_signatures().keys()
 
     def markers(self) -> Collection[int]:
         """The clingo symbol values of the ``__true`` markers (engine atoms, not the program's)."""
@@ -428,6 +442,15 @@ def _fired_atoms(
         literals = {rep: lit for rep, lit in group}
         ordered += [(sym, literals[sym._rep], key) for sym in _ordered([r for r, _l in group])]
     return static, ordered
+
+
+def sort_fired(instances: Iterable[clingo.Symbol]) -> list[clingo.Symbol]:
+    """``__fired`` instances in the trace's order: by (statement, element), then clingo's."""
+    groups: dict[Key, list[int]] = {}
+    for sym in instances:
+        args = sym.arguments
+        groups.setdefault((args[0].number, args[1].number), []).append(sym._rep)
+    return [sym for key in sorted(groups) for sym in _ordered(groups[key])]
 
 
 def _ordered(group: Sequence[int]) -> list[clingo.Symbol]:

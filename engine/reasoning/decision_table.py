@@ -1,0 +1,226 @@
+"""Every candidate action's decision grounded at once, each in its own world, then looked up.
+
+Why: the warm decision control declares every candidate as a choice (``{ proposed(A) }.``) and
+clasp assigns every candidate's atoms on every solve, whichever one is asked about: 16 ms a
+decision at 100k triples, 247 ms at 1M. Adding each request's part to a grounded base as a
+clingo step cost more: every step grounds, prepares and releases in time proportional to the
+base (bench/findings.md, round 6). Decide mode, though, needs no search: with the plan's rules
+dead (they are conditioned on another ``request``), a proposed action's consequences follow
+by grounding alone. So the split program (``steps``) is grounded once per fact revision and
+clock with every candidate proposed at once, each in its own world (``__s(K, atom)``: ``atom``
+holds when ``K`` is proposed; the tag keeps worlds apart), and a decision is a lookup of its
+world's atoms: its outputs, costs and rule instances.
+
+A world that the grounder could not settle (an atom that is not a fact: a choice, an
+unstratified negation), one whose constraints fail (``__s(K, __conflict)``), a candidate
+outside the declared domain, a request with parameters and a program the split cannot handle
+are all answered by the warm control, as before (``solve`` returns None).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+
+import clingo
+from clingo import ast
+
+from engine.errors import SolveError
+from engine.reasoning.facts import FactSet
+from engine.reasoning.request import DECIDE_GOAL, Request
+from engine.reasoning.settled import Settled
+from engine.reasoning.solve import Answer, options
+from engine.reasoning.steps import (
+    CANDIDATE,
+    CONFLICT,
+    TAG,
+    StepProgram,
+    Unsplittable,
+    split_program,
+)
+from engine.reasoning.trace import Trace, shown_values, sort_fired
+from engine.reasoning.transform import COST, FIRED, ON, OUTPUTS, Program
+
+_SHOWN = frozenset(name for name, _arity in OUTPUTS) | {COST}
+
+
+@dataclass
+class _Table:
+    """One grounding of every candidate's world."""
+
+    trace: Trace  # the base's instances, with settled proofs that allow for every world
+    worlds: dict[int, list[clingo.Symbol]]  # by the candidate's symbol value: its atoms
+    unsettled: frozenset[int]  # candidates whose world holds an atom that is not a fact
+    levels: tuple[int, ...]  # the cost priorities of the whole grounding, highest first
+    base_shown: tuple[tuple[clingo.Symbol, str], ...]
+    ground_ms: float
+    control: clingo.Control  # kept alive: the symbols and the trace read from it
+    asked: int = 0
+
+
+class DecisionTable:
+    """Decisions looked up in a grounding of every candidate's world (thread-safe)."""
+
+    def __init__(self, program: Program, *, seed: int, cache_size: int = 2) -> None:
+        self.program = program
+        self.seed = seed
+        self.cache_size = cache_size
+        self._split: StepProgram | None = None
+        self._splittable = True
+        self._tables: OrderedDict[tuple[str, int | None], _Table | None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def solve(
+        self,
+        facts: FactSet,
+        request: Request,
+        candidates: Callable[[], Collection[clingo.Symbol]],
+    ) -> Answer | None:
+        """The decision on ``request``'s proposed action, or None when the warm control must
+        answer it (see the module docstring). ``candidates``: the warm decision control's
+        declared inputs, asked for only when a table is grounded."""
+        if request.goal != DECIDE_GOAL or request.params or request.proposed is None:
+            return None
+        table = self._table(facts, request.now, candidates)
+        if table is None:
+            return None
+        started = time.perf_counter()
+        key = request.proposed._rep
+        world = table.worlds.get(key)
+        if world is None or key in table.unsettled:
+            return None
+        shown = list(table.base_shown)
+        fired: list[clingo.Symbol] = []
+        for atom in world:
+            name = atom.name
+            if name == FIRED:
+                fired.append(atom)
+            elif name == CONFLICT:
+                return None
+            elif name in _SHOWN:
+                shown.append((atom, name))
+        costs = sorted(s for s, n in shown if n == COST)
+        totals = dict.fromkeys(table.levels, 0)
+        for c in costs:
+            level, weight = c.arguments[0].number, c.arguments[1].number
+            totals[level] += weight
+        outputs = table.trace.sort_shown(_unique([(s, n) for s, n in shown if n != COST]))
+        table.asked += 1
+        return Answer(
+            satisfiable=True,
+            optimal=True,  # grounding decided every atom of the world: its only model
+            cost=tuple(totals[level] for level in table.levels),
+            shown=tuple(s for s, _n in outputs),
+            fired=tuple(sort_fired(fired)),
+            costs=tuple(costs),
+            atoms=None,
+            core=(),
+            reused=table.asked > 1,
+            ground_ms=table.ground_ms,
+            solve_ms=(time.perf_counter() - started) * 1000,
+            trace=table.trace,
+            names=tuple(n for _s, n in outputs),
+        )
+
+    # the table ------------------------------------------------------------------------------
+
+    def _table(
+        self, facts: FactSet, now: int | None, candidates: Callable[[], Collection[clingo.Symbol]]
+    ) -> _Table | None:
+        key = (facts.revision, now)
+        with self._lock:
+            if key in self._tables:
+                self._tables.move_to_end(key)
+                return self._tables[key]
+            split = self._program()
+            table = None if split is None else self._ground(facts, now, split, candidates())
+            self._tables[key] = table
+            while len(self._tables) > self.cache_size:
+                self._tables.popitem(last=False)
+            return table
+
+    def _program(self) -> StepProgram | None:
+        if self._split is None and self._splittable:
+            try:
+                self._split = split_program(self.program)
+            except Unsplittable:
+                self._splittable = False
+        return self._split
+
+    def _ground(
+        self,
+        facts: FactSet,
+        now: int | None,
+        split: StepProgram,
+        candidates: Collection[clingo.Symbol],
+    ) -> _Table | None:
+        """Ground every candidate's world; None when the grounding cannot serve decisions
+        (the KG holds atoms of a world-only predicate, the base has costs or no model)."""
+        started = time.perf_counter()
+        messages: list[str] = []
+        ctl = clingo.Control(options(self.seed), logger=lambda _c, m: messages.append(m))
+        proposed = sorted(c.arguments[0] for c in candidates if c.name == "proposed")
+        parts = [facts.text(self.program.used_signatures), f"request({DECIDE_GOAL}).\n"]
+        if now is not None:
+            parts.append(f"now({now}).\n")
+        parts += [f"#external {ON}({i}).\n" for i in sorted(self.program.constraints)]
+        parts += [f"{CANDIDATE}({p}).\n" for p in proposed]
+        parts.append(split.text())
+        try:
+            ctl.add("base", [], "".join(parts))
+            with ast.ProgramBuilder(ctl) as builder:
+                for stmt in split.base:
+                    builder.add(stmt)
+            ctl.ground([("base", [])])
+        except RuntimeError as exc:
+            detail = messages[0].strip().splitlines()[0] if messages else str(exc)
+            raise SolveError(f"grounding failed: {detail}") from exc
+        atoms = ctl.symbolic_atoms
+        if any(next(iter(atoms.by_signature(n, a)), None) for n, a in split.alone):
+            return None
+        on = [clingo.Function(ON, [clingo.Number(i)]) for i in sorted(self.program.constraints)]
+        for sym in on:
+            ctl.assign_external(sym, None)
+        base_shown: list[tuple[clingo.Symbol, str]] = []
+        trace = Trace(ctl, self.program)
+
+        def on_model(model: clingo.Model) -> None:
+            shown, names = trace.shown(shown_values(model))
+            base_shown[:] = list(zip(shown, names, strict=True))
+
+        result = ctl.solve(assumptions=[(sym, True) for sym in on], on_model=on_model)
+        if not result.satisfiable or any(n == COST for _s, n in base_shown):
+            return None
+        worlds: dict[int, list[clingo.Symbol]] = {}
+        unsettled: set[int] = set()
+        levels: set[int] = set()
+        for atom in atoms.by_signature(TAG, 2):
+            world, inner = atom.symbol.arguments
+            worlds.setdefault(world._rep, []).append(inner)
+            if not atom.is_fact:
+                unsettled.add(world._rep)
+            if inner.name == COST:
+                levels.add(inner.arguments[0].number)
+        settled = Settled(set(trace.dynamic_signatures()) | split.step_heads)
+        return _Table(
+            trace=trace.with_settled(settled),
+            worlds=worlds,
+            unsettled=frozenset(unsettled),
+            levels=tuple(sorted(levels, reverse=True)),
+            base_shown=tuple(base_shown),
+            ground_ms=(time.perf_counter() - started) * 1000,
+            control=ctl,
+        )
+
+
+def _unique(pairs: Sequence[tuple[clingo.Symbol, str]]) -> list[tuple[clingo.Symbol, str]]:
+    seen: set[int] = set()
+    out = []
+    for pair in pairs:
+        if pair[0]._rep not in seen:
+            seen.add(pair[0]._rep)
+            out.append(pair)
+    return out

@@ -1,0 +1,328 @@
+"""A decision's program split in two: the closure grounded once, each request's part per step.
+
+Why: a warm decision control that declares every candidate action (``{ proposed(A) }.``)
+grounds each candidate's cone of policy atoms, and clasp assigns every one of them on every
+solve: 18k candidates at 100k triples, 164k at 1M, 16 and 247 ms a decision, nearly all of it
+spent on the candidates not asked about. Here the request-independent part of the program
+(the closure of the facts, with ``request(decide)`` and ``now``) is grounded once per fact
+revision as the *base*, and each decision adds a *step*: the rules that depend on the
+proposed action, grounded for that one action, with their atoms wrapped as ``__sK(atom)`` so
+that no atom is defined twice across steps (clingo refuses that). A step's atoms hang off
+one external, ``__liveK``, released after the solve, so an old step can neither hold nor
+conflict again.
+
+The split follows the predicates' dependence on ``proposed/1`` (``split_program``):
+
+- *pure step* predicates can only hold through a proposed action (``action/1`` in decide
+  mode, where every rule conditioned on another ``request`` is dead): a step holds them all;
+- *owned* predicates read a step-dependent one non-monotonically (``not deny(A, _)``): the
+  base cannot compute them soundly, so the step computes all of their instances;
+- *mixed* predicates hold in the base and gain instances in a step (monotonically): a step
+  rule reads either form, one variant per combination of its mixed positive literals.
+
+Programs this cannot split (an aggregate or condition over a step-dependent predicate, a
+``#const``, more than ``_MAX_VARIANTS`` variants) are decided by the warm control as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+from itertools import product
+
+from clingo import ast
+
+from engine.reasoning.astutil import Signature, atom_signature, is_positive_atom, symbolic_atoms
+from engine.reasoning.transform import COST, FIRED, Program
+
+PROPOSED: Signature = ("proposed", 1)
+DECIDE = "decide"
+# the placeholder the step text carries for the step's wrapper predicate
+TAG = "__s"  # ``__s(K, atom)``: ``atom`` holds in the world where ``K`` is proposed
+CANDIDATE = "__cand"  # ``__cand(K)``: ``K`` is a candidate action
+CONFLICT = "__conflict"  # ``__s(K, __conflict)``: a constraint fails when ``K`` is proposed
+_K = "__K"
+# at most this many variants of one statement (2 ** its mixed positive literals)
+_MAX_VARIANTS = 16
+
+
+class Unsplittable(Exception):
+    """The program uses a construct the step split does not handle."""
+
+
+class _Place(Enum):
+    BASE = "base"  # the base only
+    BOTH = "both"  # the base as written, the step in variants with a step form
+    STEP = "step"  # the step only, in every variant
+
+
+@dataclass(frozen=True)
+class StepProgram:
+    """The split: the base statements (AST) and the tagged ones (program text)."""
+
+    base: tuple[ast.AST, ...]
+    tagged: str
+    # the predicates a candidate's world can add atoms of (unwrapped), for settled proofs
+    step_heads: frozenset[Signature]
+    # the predicates only a candidate's world holds: the KG must hold none of their atoms
+    alone: frozenset[Signature]
+
+    def text(self) -> str:
+        """The tagged program, with each candidate proposed in its own world."""
+        return f"{TAG}({_K}, proposed({_K})) :- {CANDIDATE}({_K}).\n{self.tagged}"
+
+
+@dataclass(frozen=True)
+class _Stmt:
+    node: ast.AST
+    heads: frozenset[Signature]
+    body: tuple[ast.AST, ...]  # the literals to rewrite (a rule's or a minimize's body)
+    traces: bool  # a ``__fired`` rule: it traces the rule before it
+
+
+def split_program(program: Program) -> StepProgram:
+    """Split ``program`` for step decisions; raises Unsplittable.
+
+    The split assumes that the KG holds no atom of a predicate only a step holds (the caller
+    checks ``StepProgram.alone`` against the grounded base)."""
+    stmts = [_statement(s) for s in program.statements]
+    live = [s for s in stmts if s is not None and not _dead(s)]
+    affected = _affected(live)
+    pure = _pure(live, affected)
+    owned = _owned(live, affected, pure)
+    alone = pure | owned  # no base form
+    mixed = affected - alone
+    base: list[ast.AST] = [s for s in program.statements if _kept_as_is(s)]
+    step: list[str] = []
+    place = _Place.BASE
+    for s in live:
+        if not s.traces:  # a rule's __fired twin goes where the rule goes
+            place = _place(s, affected, alone, mixed)
+        if place != _Place.STEP:
+            base.append(s.node)
+        if place != _Place.BASE and s.node.ast_type != ast.ASTType.Minimize:
+            # a world's costs are read from its ``__cost`` atoms, not minimised
+            step += [str(v) for v in _variants(s, alone, mixed, need_step=place == _Place.BOTH)]
+    heads = {h for s in live for h in s.heads if h in affected}
+    return StepProgram(
+        tuple(base), "".join(f"{t}\n" for t in step), frozenset(heads), frozenset(alone)
+    )
+
+
+def _kept_as_is(node: ast.AST) -> bool:
+    """Statements the base keeps whatever the split: ``#program`` and the outputs' shows."""
+    return node.ast_type in (ast.ASTType.Program, ast.ASTType.ShowSignature)
+
+
+def _statement(node: ast.AST) -> _Stmt | None:
+    kind = node.ast_type
+    if kind in (ast.ASTType.Program, ast.ASTType.ShowSignature):
+        return None
+    if kind == ast.ASTType.Minimize:
+        return _Stmt(node, frozenset(), tuple(node.body), False)
+    if kind != ast.ASTType.Rule:
+        raise Unsplittable(f"a {kind.name} statement")
+    name = _head_name(node)
+    heads: set[Signature] = set()
+    for literal, _cond in _elements(node.head):
+        sig = atom_signature(literal.atom) if literal.ast_type == ast.ASTType.Literal else None
+        if sig is None:
+            raise Unsplittable(f"a head the split cannot wrap: {node}")
+        heads.add(sig)
+    # the engine's heads (trace and cost atoms) are read by no rule: no predicate to split
+    engine = name in (FIRED, COST)
+    return _Stmt(node, frozenset() if engine else frozenset(heads), tuple(node.body), name == FIRED)
+
+
+def _head_name(node: ast.AST) -> str | None:
+    head = node.head
+    if head.ast_type == ast.ASTType.Literal and head.atom.ast_type == ast.ASTType.SymbolicAtom:
+        sig = atom_signature(head.atom)
+        return sig[0] if sig else None
+    return None
+
+
+def _elements(head: ast.AST) -> list[tuple[ast.AST, list[ast.AST]]]:
+    kind = head.ast_type
+    if kind == ast.ASTType.Literal:
+        return [] if head.atom.ast_type == ast.ASTType.BooleanConstant else [(head, [])]
+    if kind in (ast.ASTType.Aggregate, ast.ASTType.Disjunction):
+        return [(e.literal, list(e.condition)) for e in head.elements]
+    raise Unsplittable(f"a {kind.name} head")
+
+
+def _dead(s: _Stmt) -> bool:
+    """A statement conditioned on a goal other than ``decide``: it never fires in a decision."""
+    for lit in s.body:
+        if not is_positive_atom(lit):
+            continue
+        term = lit.atom.symbol
+        if atom_signature(lit.atom) == ("request", 1):
+            (arg,) = term.arguments
+            if arg.ast_type == ast.ASTType.SymbolicTerm and str(arg.symbol) != DECIDE:
+                return True
+            if arg.ast_type == ast.ASTType.Function and not arg.arguments and arg.name != DECIDE:
+                return True
+    return False
+
+
+def _mentions(s: _Stmt) -> set[Signature]:
+    out: set[Signature] = set()
+    for node in s.body:
+        for atom in symbolic_atoms(node):
+            sig = atom_signature(atom)
+            if sig:
+                out.add(sig)
+    if s.node.ast_type == ast.ASTType.Rule:
+        for _lit, cond in _elements(s.node.head):
+            for node in cond:
+                for atom in symbolic_atoms(node):
+                    sig = atom_signature(atom)
+                    if sig:
+                        out.add(sig)
+    return out
+
+
+def _affected(stmts: Sequence[_Stmt]) -> set[Signature]:
+    """Predicates whose truth can depend on the proposed action."""
+    affected = {PROPOSED}
+    changed = True
+    while changed:
+        changed = False
+        for s in stmts:
+            if s.heads - affected and _mentions(s) & affected:
+                affected |= s.heads
+                changed = True
+    return affected
+
+
+def _positive_signatures(s: _Stmt) -> set[Signature]:
+    return {sig for lit in s.body if is_positive_atom(lit) and (sig := atom_signature(lit.atom))}
+
+
+def _pure(stmts: Sequence[_Stmt], candidates: set[Signature]) -> set[Signature]:
+    """Predicates every rule of which needs a pure-step atom: they hold only in a step."""
+    pure = set(candidates) | {PROPOSED}
+    changed = True
+    while changed:
+        changed = False
+        for s in stmts:
+            for head in s.heads & pure:
+                if head != PROPOSED and not _positive_signatures(s) & pure:
+                    pure.discard(head)
+                    changed = True
+    return pure
+
+
+def _owned(
+    stmts: Sequence[_Stmt], affected: set[Signature], pure: set[Signature]
+) -> set[Signature]:
+    """Mixed predicates some rule of which negates a step-dependent one: the base would hold
+    instances a step can make false, so every instance comes from the step."""
+    owned: set[Signature] = set()
+    for s in stmts:
+        if s.heads - pure and _negated(s) & affected:
+            owned |= s.heads - pure
+    return owned
+
+
+def _negated(s: _Stmt) -> set[Signature]:
+    """Predicates ``s`` reads in a negative literal."""
+    return {
+        sig
+        for lit in s.body
+        if lit.ast_type == ast.ASTType.Literal
+        and lit.sign != ast.Sign.NoSign
+        and lit.atom.ast_type == ast.ASTType.SymbolicAtom
+        and (sig := atom_signature(lit.atom))
+    }
+
+
+def _nested(s: _Stmt) -> set[Signature]:
+    """Predicates ``s`` reads inside an aggregate, a conditional literal or a head condition
+    (the split would need both forms of them in one element)."""
+    nodes = [
+        lit
+        for lit in s.body
+        if lit.ast_type != ast.ASTType.Literal or lit.atom.ast_type == ast.ASTType.BodyAggregate
+    ]
+    if s.node.ast_type == ast.ASTType.Rule:
+        nodes += [c for _lit, cond in _elements(s.node.head) for c in cond]
+    return {sig for n in nodes for a in symbolic_atoms(n) if (sig := atom_signature(a))}
+
+
+def _place(
+    s: _Stmt, affected: set[Signature], alone: set[Signature], mixed: set[Signature]
+) -> _Place:
+    """Where ``s`` goes: see the module's docstring."""
+    if _nested(s) & affected:
+        raise Unsplittable(f"an aggregate or condition over a proposed action's atoms: {s.node}")
+    if not _mentions(s) & affected and not s.heads & alone:
+        return _Place.BASE
+    if s.heads & alone or _negated(s) & affected or _positive_signatures(s) & alone:
+        return _Place.STEP
+    return _Place.BOTH
+
+
+def _wrap(atom: ast.AST) -> ast.AST:
+    """``p(X)`` as ``__s(__K, p(X))``."""
+    loc = atom.symbol.location
+    return ast.SymbolicAtom(ast.Function(loc, TAG, [ast.Variable(loc, _K), atom.symbol], 0))
+
+
+def _variants(
+    s: _Stmt, alone: set[Signature], mixed: set[Signature], *, need_step: bool
+) -> list[ast.AST]:
+    """The step's versions of ``s``: head wrapped; each literal of a step-only predicate
+    wrapped; each positive mixed literal in its base form or its step form (every
+    combination, or only those with one step form at least when the base holds the rest);
+    each negative mixed literal as both negations."""
+    choices: list[list[list[ast.AST]]] = []
+    for lit in s.body:
+        sig = atom_signature(lit.atom) if lit.ast_type == ast.ASTType.Literal else None
+        if sig is None or lit.atom.ast_type != ast.ASTType.SymbolicAtom:
+            choices.append([[lit]])
+            continue
+        wrapped = lit.update(atom=_wrap(lit.atom))
+        if sig in alone:
+            choices.append([[wrapped]])
+        elif sig in mixed and lit.sign == ast.Sign.NoSign:
+            choices.append([[lit], [wrapped]])
+        elif sig in mixed and lit.sign == ast.Sign.Negation:
+            choices.append([[lit, wrapped]])
+        elif sig in mixed:
+            raise Unsplittable(f"a double negation of a proposed action's atom: {s.node}")
+        else:
+            choices.append([[lit]])
+    combos = list(product(*[range(len(c)) for c in choices]))
+    if len(combos) > _MAX_VARIANTS:
+        raise Unsplittable(f"{len(combos)} variants of one statement: {s.node}")
+    out: list[ast.AST] = []
+    for combo in combos:
+        if need_step and not any(combo):  # the base form: the base grounds it
+            continue
+        body = [lit for c, pick in zip(choices, combo, strict=True) for lit in c[pick]]
+        if not any(_tagged(lit) for lit in body):  # bind the world's tag
+            loc = s.node.location
+            cand = ast.SymbolicAtom(ast.Function(loc, CANDIDATE, [ast.Variable(loc, _K)], 0))
+            body.insert(0, ast.Literal(loc, ast.Sign.NoSign, cand))
+        out.append(s.node.update(head=_wrapped_head(s.node.head), body=body))
+    return out
+
+
+def _tagged(lit: ast.AST) -> bool:
+    """A positive literal of a world's atom (it binds the tag)."""
+    return is_positive_atom(lit) and atom_signature(lit.atom) == (TAG, 2)
+
+
+def _wrapped_head(head: ast.AST) -> ast.AST:
+    """The head in the world's form; a constraint's marks the world as conflicting."""
+    if head.ast_type == ast.ASTType.Literal:
+        if head.atom.ast_type == ast.ASTType.BooleanConstant:
+            loc = head.location
+            conflict = ast.SymbolicAtom(ast.Function(loc, CONFLICT, [], 0))
+            return head.update(atom=_wrap(conflict))
+        return head.update(atom=_wrap(head.atom))
+    elements = [e.update(literal=_wrapped_head(e.literal)) for e in head.elements]
+    return head.update(elements=elements)
