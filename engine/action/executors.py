@@ -350,8 +350,6 @@ class EntryPointExecutor:
         """Nothing to release."""
 
 
-
-
 def _expand(value: str, env: Mapping[str, str], field: str) -> str:
     def replace(match: re.Match[str]) -> str:
         var = match.group(1)

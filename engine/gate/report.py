@@ -134,4 +134,3 @@ def restrict_report(
     if kept:
         out.set((root, SH.conforms, Literal(False, datatype=XSD.boolean)))
     return out, parse_report(out)
-

@@ -6,7 +6,7 @@ decision at 100k triples, 247 ms at 1M. Adding each request's part to a grounded
 clingo step cost more: every step grounds, prepares and releases in time proportional to the
 base (bench/findings.md, round 6). Decide mode, though, needs no search: with the plan's rules
 dead (they are conditioned on another ``request``), a proposed action's consequences follow
-by grounding alone. So the split program (``steps``) is grounded once per fact revision and
+by grounding alone. So the split program (``worlds``) is grounded once per fact revision and
 clock with every candidate proposed at once, each in its own world (``__s(K, atom)``: ``atom``
 holds when ``K`` is proposed; the tag keeps worlds apart), and a decision is a lookup of its
 world's atoms: its outputs, costs and rule instances.
@@ -33,16 +33,16 @@ from engine.reasoning.facts import FactSet
 from engine.reasoning.request import DECIDE_GOAL, Request
 from engine.reasoning.settled import Settled
 from engine.reasoning.solve import Answer, options
-from engine.reasoning.steps import (
+from engine.reasoning.trace import Trace, shown_values, sort_fired
+from engine.reasoning.transform import COST, FIRED, ON, OUTPUTS, Program
+from engine.reasoning.worlds import (
     CANDIDATE,
     CONFLICT,
     TAG,
-    StepProgram,
+    SplitProgram,
     Unsplittable,
     split_program,
 )
-from engine.reasoning.trace import Trace, shown_values, sort_fired
-from engine.reasoning.transform import COST, FIRED, ON, OUTPUTS, Program
 
 _SHOWN = frozenset(name for name, _arity in OUTPUTS) | {COST}
 
@@ -57,7 +57,6 @@ class _Table:
     levels: tuple[int, ...]  # the cost priorities of the whole grounding, highest first
     base_shown: tuple[tuple[clingo.Symbol, str], ...]
     ground_ms: float
-    control: clingo.Control  # kept alive: the symbols and the trace read from it
     asked: int = 0
 
 
@@ -68,10 +67,11 @@ class DecisionTable:
         self.program = program
         self.seed = seed
         self.cache_size = cache_size
-        self._split: StepProgram | None = None
+        self._split: SplitProgram | None = None
         self._splittable = True
         self._tables: OrderedDict[tuple[str, int | None], _Table | None] = OrderedDict()
         self._lock = threading.Lock()
+        self.served = 0  # decisions answered from a table
 
     def solve(
         self,
@@ -109,6 +109,7 @@ class DecisionTable:
             totals[level] += weight
         outputs = table.trace.sort_shown(_unique([(s, n) for s, n in shown if n != COST]))
         table.asked += 1
+        self.served += 1
         return Answer(
             satisfiable=True,
             optimal=True,  # grounding decided every atom of the world: its only model
@@ -142,7 +143,7 @@ class DecisionTable:
                 self._tables.popitem(last=False)
             return table
 
-    def _program(self) -> StepProgram | None:
+    def _program(self) -> SplitProgram | None:
         if self._split is None and self._splittable:
             try:
                 self._split = split_program(self.program)
@@ -154,7 +155,7 @@ class DecisionTable:
         self,
         facts: FactSet,
         now: int | None,
-        split: StepProgram,
+        split: SplitProgram,
         candidates: Collection[clingo.Symbol],
     ) -> _Table | None:
         """Ground every candidate's world; None when the grounding cannot serve decisions
@@ -204,7 +205,7 @@ class DecisionTable:
                 unsettled.add(world._rep)
             if inner.name == COST:
                 levels.add(inner.arguments[0].number)
-        settled = Settled(set(trace.dynamic_signatures()) | split.step_heads)
+        settled = Settled(set(trace.dynamic_signatures()) | split.world_heads)
         return _Table(
             trace=trace.with_settled(settled),
             worlds=worlds,
@@ -212,8 +213,7 @@ class DecisionTable:
             levels=tuple(sorted(levels, reverse=True)),
             base_shown=tuple(base_shown),
             ground_ms=(time.perf_counter() - started) * 1000,
-            control=ctl,
-        )
+        )  # the control goes: clingo keeps every symbol, and the trace holds what it read
 
 
 def _unique(pairs: Sequence[tuple[clingo.Symbol, str]]) -> list[tuple[clingo.Symbol, str]]:

@@ -269,6 +269,11 @@ class Solver:
         self._cache: OrderedDict[tuple[object, ...], _Grounded] = OrderedDict()
         self._cache_lock = threading.Lock()
 
+    def cached(self) -> int:
+        """How many grounded controls are kept."""
+        with self._cache_lock:
+            return len(self._cache)
+
     def solve(
         self,
         facts: FactSet,

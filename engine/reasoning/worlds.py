@@ -1,27 +1,28 @@
-"""A decision's program split in two: the closure grounded once, each request's part per step.
+"""The decision program split in two: the base, and each candidate action's own world.
 
-Why: a warm decision control that declares every candidate action (``{ proposed(A) }.``)
-grounds each candidate's cone of policy atoms, and clasp assigns every one of them on every
-solve: 18k candidates at 100k triples, 164k at 1M, 16 and 247 ms a decision, nearly all of it
-spent on the candidates not asked about. Here the request-independent part of the program
-(the closure of the facts, with ``request(decide)`` and ``now``) is grounded once per fact
-revision as the *base*, and each decision adds a *step*: the rules that depend on the
-proposed action, grounded for that one action, with their atoms wrapped as ``__sK(atom)`` so
-that no atom is defined twice across steps (clingo refuses that). A step's atoms hang off
-one external, ``__liveK``, released after the solve, so an old step can neither hold nor
-conflict again.
+In decide mode a proposed action's consequences follow from the facts by grounding alone, so
+``decision_table`` grounds every candidate at once. For that the program is split: the
+*base* is the part that does not depend on the proposed action (the closure of the facts,
+with ``request(decide)`` and ``now``), as written; every other rule is rewritten so that its
+atoms carry the candidate they hold for, ``__s(K, atom)``: a rule's tagged literals share one
+tag variable, so the worlds of two candidates never meet, and each world is what a control
+with that one proposed action would derive.
 
 The split follows the predicates' dependence on ``proposed/1`` (``split_program``):
 
-- *pure step* predicates can only hold through a proposed action (``action/1`` in decide
-  mode, where every rule conditioned on another ``request`` is dead): a step holds them all;
-- *owned* predicates read a step-dependent one non-monotonically (``not deny(A, _)``): the
-  base cannot compute them soundly, so the step computes all of their instances;
-- *mixed* predicates hold in the base and gain instances in a step (monotonically): a step
+- *pure* predicates hold only through a proposed action (``action/1`` in decide mode, where
+  every rule conditioned on another ``request`` is dead): only their tagged form exists;
+- *owned* predicates negate a proposal-dependent one (``not deny(A, _)``): the base cannot
+  compute them soundly (a world can make them false), so each world computes all of them;
+- *mixed* predicates hold in the base and gain instances in a world (monotonically): a world's
   rule reads either form, one variant per combination of its mixed positive literals.
 
-Programs this cannot split (an aggregate or condition over a step-dependent predicate, a
-``#const``, more than ``_MAX_VARIANTS`` variants) are decided by the warm control as before.
+A world's constraints mark it (``__s(K, __conflict)``) instead of failing the grounding, and
+its costs are its ``__cost`` atoms. A rule with no tagged positive literal left to bind the
+tag ranges over the candidates (``__cand(K)``). Programs this cannot split (an aggregate or
+condition over a proposal-dependent predicate, a statement other than a rule or a minimise,
+more than ``_MAX_VARIANTS`` variants of one rule) raise Unsplittable: the warm control
+decides for them.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ from engine.reasoning.transform import COST, FIRED, Program
 
 PROPOSED: Signature = ("proposed", 1)
 DECIDE = "decide"
-# the placeholder the step text carries for the step's wrapper predicate
 TAG = "__s"  # ``__s(K, atom)``: ``atom`` holds in the world where ``K`` is proposed
 CANDIDATE = "__cand"  # ``__cand(K)``: ``K`` is a candidate action
 CONFLICT = "__conflict"  # ``__s(K, __conflict)``: a constraint fails when ``K`` is proposed
@@ -48,23 +48,23 @@ _MAX_VARIANTS = 16
 
 
 class Unsplittable(Exception):
-    """The program uses a construct the step split does not handle."""
+    """The program uses a construct the split does not handle."""
 
 
 class _Place(Enum):
     BASE = "base"  # the base only
-    BOTH = "both"  # the base as written, the step in variants with a step form
-    STEP = "step"  # the step only, in every variant
+    BOTH = "both"  # the base as written, the worlds in the variants with a tagged literal
+    WORLD = "world"  # the worlds only, in every variant
 
 
 @dataclass(frozen=True)
-class StepProgram:
+class SplitProgram:
     """The split: the base statements (AST) and the tagged ones (program text)."""
 
     base: tuple[ast.AST, ...]
     tagged: str
     # the predicates a candidate's world can add atoms of (unwrapped), for settled proofs
-    step_heads: frozenset[Signature]
+    world_heads: frozenset[Signature]
     # the predicates only a candidate's world holds: the KG must hold none of their atoms
     alone: frozenset[Signature]
 
@@ -81,11 +81,11 @@ class _Stmt:
     traces: bool  # a ``__fired`` rule: it traces the rule before it
 
 
-def split_program(program: Program) -> StepProgram:
-    """Split ``program`` for step decisions; raises Unsplittable.
+def split_program(program: Program) -> SplitProgram:
+    """Split ``program`` into base and worlds; raises Unsplittable.
 
-    The split assumes that the KG holds no atom of a predicate only a step holds (the caller
-    checks ``StepProgram.alone`` against the grounded base)."""
+    The split assumes that the KG holds no atom of a predicate only a world holds (the caller
+    checks ``SplitProgram.alone`` against the grounded base)."""
     stmts = [_statement(s) for s in program.statements]
     live = [s for s in stmts if s is not None and not _dead(s)]
     affected = _affected(live)
@@ -94,19 +94,19 @@ def split_program(program: Program) -> StepProgram:
     alone = pure | owned  # no base form
     mixed = affected - alone
     base: list[ast.AST] = [s for s in program.statements if _kept_as_is(s)]
-    step: list[str] = []
+    world: list[str] = []
     place = _Place.BASE
     for s in live:
         if not s.traces:  # a rule's __fired twin goes where the rule goes
             place = _place(s, affected, alone, mixed)
-        if place != _Place.STEP:
+        if place != _Place.WORLD:
             base.append(s.node)
         if place != _Place.BASE and s.node.ast_type != ast.ASTType.Minimize:
             # a world's costs are read from its ``__cost`` atoms, not minimised
-            step += [str(v) for v in _variants(s, alone, mixed, need_step=place == _Place.BOTH)]
+            world += [str(v) for v in _variants(s, alone, mixed, only_tagged=place == _Place.BOTH)]
     heads = {h for s in live for h in s.heads if h in affected}
-    return StepProgram(
-        tuple(base), "".join(f"{t}\n" for t in step), frozenset(heads), frozenset(alone)
+    return SplitProgram(
+        tuple(base), "".join(f"{t}\n" for t in world), frozenset(heads), frozenset(alone)
     )
 
 
@@ -202,7 +202,7 @@ def _positive_signatures(s: _Stmt) -> set[Signature]:
 
 
 def _pure(stmts: Sequence[_Stmt], candidates: set[Signature]) -> set[Signature]:
-    """Predicates every rule of which needs a pure-step atom: they hold only in a step."""
+    """Predicates every rule of which needs a pure atom: they hold only in a world."""
     pure = set(candidates) | {PROPOSED}
     changed = True
     while changed:
@@ -218,8 +218,8 @@ def _pure(stmts: Sequence[_Stmt], candidates: set[Signature]) -> set[Signature]:
 def _owned(
     stmts: Sequence[_Stmt], affected: set[Signature], pure: set[Signature]
 ) -> set[Signature]:
-    """Mixed predicates some rule of which negates a step-dependent one: the base would hold
-    instances a step can make false, so every instance comes from the step."""
+    """Mixed predicates some rule of which negates a proposal-dependent one: the base would
+    hold instances a world can make false, so every instance comes from the world."""
     owned: set[Signature] = set()
     for s in stmts:
         if s.heads - pure and _negated(s) & affected:
@@ -261,7 +261,7 @@ def _place(
     if not _mentions(s) & affected and not s.heads & alone:
         return _Place.BASE
     if s.heads & alone or _negated(s) & affected or _positive_signatures(s) & alone:
-        return _Place.STEP
+        return _Place.WORLD
     return _Place.BOTH
 
 
@@ -272,11 +272,11 @@ def _wrap(atom: ast.AST) -> ast.AST:
 
 
 def _variants(
-    s: _Stmt, alone: set[Signature], mixed: set[Signature], *, need_step: bool
+    s: _Stmt, alone: set[Signature], mixed: set[Signature], *, only_tagged: bool
 ) -> list[ast.AST]:
-    """The step's versions of ``s``: head wrapped; each literal of a step-only predicate
-    wrapped; each positive mixed literal in its base form or its step form (every
-    combination, or only those with one step form at least when the base holds the rest);
+    """The worlds' versions of ``s``: head tagged; each literal of a world-only predicate
+    tagged; each positive mixed literal in its base form or its tagged form (every
+    combination, or only those with one tagged form at least when the base holds the rest);
     each negative mixed literal as both negations."""
     choices: list[list[list[ast.AST]]] = []
     for lit in s.body:
@@ -300,7 +300,7 @@ def _variants(
         raise Unsplittable(f"{len(combos)} variants of one statement: {s.node}")
     out: list[ast.AST] = []
     for combo in combos:
-        if need_step and not any(combo):  # the base form: the base grounds it
+        if only_tagged and not any(combo):  # the base form: the base grounds it
             continue
         body = [lit for c, pick in zip(choices, combo, strict=True) for lit in c[pick]]
         if not any(_tagged(lit) for lit in body):  # bind the world's tag
