@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -52,7 +53,9 @@ class _Table:
     """One grounding of every candidate's world."""
 
     trace: Trace  # the base's instances, with settled proofs that allow for every world
-    worlds: dict[int, list[clingo.Symbol]]  # by the candidate's symbol value: its atoms
+    # by the candidate's symbol value, its atoms' values: plain numbers, not 1M Symbol objects
+    # at 1M triples (clingo keeps every symbol; a decision wraps the few of its world)
+    worlds: dict[int, array[int]]
     unsettled: frozenset[int]  # candidates whose world holds an atom that is not a fact
     levels: tuple[int, ...]  # the cost priorities of the whole grounding, highest first
     base_shown: tuple[tuple[clingo.Symbol, str], ...]
@@ -94,7 +97,8 @@ class DecisionTable:
             return None
         shown = list(table.base_shown)
         fired: list[clingo.Symbol] = []
-        for atom in world:
+        for value in world:
+            atom = clingo.Symbol(value)  # type: ignore[no-untyped-call]
             name = atom.name
             if name == FIRED:
                 fired.append(atom)
@@ -195,12 +199,15 @@ class DecisionTable:
         result = ctl.solve(assumptions=[(sym, True) for sym in on], on_model=on_model)
         if not result.satisfiable or any(n == COST for _s, n in base_shown):
             return None
-        worlds: dict[int, list[clingo.Symbol]] = {}
+        worlds: dict[int, array[int]] = {}
         unsettled: set[int] = set()
         levels: set[int] = set()
         for atom in atoms.by_signature(TAG, 2):
             world, inner = atom.symbol.arguments
-            worlds.setdefault(world._rep, []).append(inner)
+            found = worlds.get(world._rep)
+            if found is None:
+                found = worlds[world._rep] = array("Q")
+            found.append(inner._rep)
             if not atom.is_fact:
                 unsettled.add(world._rep)
             if inner.name == COST:
