@@ -8,9 +8,10 @@ declared type that occurs in the facts, ``proposed(A)`` for every ``@action`` ov
 arguments' domains (when that product stays under ``domain_cap``). Plans and decisions have
 warm controls of their own (``domain``); most decisions never reach theirs: the reasoner
 looks them up in a grounding of every candidate's world (``decision_table``). ``now(T)`` is
-part of the cache key (it changes once a day). A request whose inputs all lie inside the domain is answered by the warm control with
-the inputs as solver assumptions (milliseconds); any other request gets a control grounded for
-exactly its inputs (correct, as slow as a fresh solve), also cached. The inputs stay free; at
+part of the cache key (it changes once a day). A request whose inputs all lie inside the
+domain is answered by the warm control with the inputs as solver assumptions (milliseconds);
+any other request gets a control grounded for exactly its inputs (correct, as slow as a fresh
+solve), also cached. The inputs stay free; at
 most one member of each input family holds (``_selection_rules``), so a request changes no
 truth value and starts no program update (``_Grounded.selection``). Choice atoms, not
 ``#external`` ones: a free external and an atom of a choice rule mean the same, but clasp
