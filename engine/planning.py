@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -414,13 +415,19 @@ class DecisionPlane:
 
 
 def _rules_stamp(directory: Path) -> tuple[tuple[str, int, int], ...]:
-    """Path, mtime and size of every rule file (as ``load_rules`` finds them)."""
-    if not directory.is_dir():
+    """Name, mtime and size of every rule file (the ``*.lp`` files ``load_rules`` reads).
+
+    Read on every request: one ``scandir`` and a ``stat`` per file, not pathlib's glob (its
+    pattern matching and path objects were 5% of a served decision's CPU).
+    """
+    try:
+        entries = [e for e in os.scandir(directory) if e.name.endswith(".lp")]
+    except (FileNotFoundError, NotADirectoryError):
         return ()
     out = []
-    for path in sorted(directory.glob("*.lp")):
-        st = path.stat()
-        out.append((str(path), st.st_mtime_ns, st.st_size))
+    for entry in sorted(entries, key=lambda e: e.name):
+        st = entry.stat()
+        out.append((entry.name, st.st_mtime_ns, st.st_size))
     return tuple(out)
 
 
