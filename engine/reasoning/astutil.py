@@ -8,7 +8,7 @@ place and ``Function`` in another) are handled once, here.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import clingo
 from clingo import ast
@@ -85,6 +85,11 @@ def atom_signature(atom: ast.AST) -> Signature | None:
 def symbolic_atoms(node: ast.AST) -> Iterator[ast.AST]:
     """Every ``SymbolicAtom`` under ``node``."""
     return (n for n in walk(node) if n.ast_type == ast.ASTType.SymbolicAtom)
+
+
+def signatures(nodes: Iterable[ast.AST]) -> set[Signature]:
+    """The predicates of every symbolic atom under ``nodes``."""
+    return {sig for n in nodes for a in symbolic_atoms(n) if (sig := atom_signature(a))}
 
 
 def is_positive_atom(literal: ast.AST) -> bool:

@@ -23,7 +23,13 @@ from enum import Enum
 import clingo
 from clingo import ast
 
-from engine.reasoning.astutil import Signature, atom_signature, symbolic_atoms, variable_names
+from engine.reasoning.astutil import (
+    Signature,
+    atom_signature,
+    signatures,
+    symbolic_atoms,
+    variable_names,
+)
 from engine.reasoning.rules import Rule, RuleSet
 
 OUTPUTS: frozenset[Signature] = frozenset(
@@ -126,14 +132,7 @@ def head_signatures(rule: Rule) -> set[Signature]:
 
 def body_signatures(rule: Rule) -> set[Signature]:
     """Predicates a rule reads: body literals, aggregates and head conditions."""
-    out: set[Signature] = set()
-    nodes = list(rule.body) + [c for _l, conds in head_elements(rule) for c in conds]
-    for node in nodes:
-        for atom in symbolic_atoms(node):
-            sig = atom_signature(atom)
-            if sig:
-                out.add(sig)
-    return out
+    return signatures([*rule.body, *(c for _l, conds in head_elements(rule) for c in conds)])
 
 
 def global_variables(body: list[ast.AST]) -> set[str]:

@@ -34,7 +34,7 @@ from itertools import product
 
 from clingo import ast
 
-from engine.reasoning.astutil import Signature, atom_signature, is_positive_atom, symbolic_atoms
+from engine.reasoning.astutil import Signature, atom_signature, is_positive_atom, signatures
 from engine.reasoning.transform import COST, FIRED, Program
 
 PROPOSED: Signature = ("proposed", 1)
@@ -168,20 +168,13 @@ def _dead(s: _Stmt) -> bool:
 
 
 def _mentions(s: _Stmt) -> set[Signature]:
-    out: set[Signature] = set()
-    for node in s.body:
-        for atom in symbolic_atoms(node):
-            sig = atom_signature(atom)
-            if sig:
-                out.add(sig)
-    if s.node.ast_type == ast.ASTType.Rule:
-        for _lit, cond in _elements(s.node.head):
-            for node in cond:
-                for atom in symbolic_atoms(node):
-                    sig = atom_signature(atom)
-                    if sig:
-                        out.add(sig)
-    return out
+    """Predicates ``s`` reads: its body and its head's conditions."""
+    conditions = [c for _lit, cond in _elements(s.node.head) for c in cond] if _is_rule(s) else []
+    return signatures([*s.body, *conditions])
+
+
+def _is_rule(s: _Stmt) -> bool:
+    return bool(s.node.ast_type == ast.ASTType.Rule)
 
 
 def _affected(stmts: Sequence[_Stmt]) -> set[Signature]:
@@ -247,9 +240,9 @@ def _nested(s: _Stmt) -> set[Signature]:
         for lit in s.body
         if lit.ast_type != ast.ASTType.Literal or lit.atom.ast_type == ast.ASTType.BodyAggregate
     ]
-    if s.node.ast_type == ast.ASTType.Rule:
+    if _is_rule(s):
         nodes += [c for _lit, cond in _elements(s.node.head) for c in cond]
-    return {sig for n in nodes for a in symbolic_atoms(n) if (sig := atom_signature(a))}
+    return signatures(nodes)
 
 
 def _place(
