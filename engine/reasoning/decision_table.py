@@ -28,10 +28,10 @@ from dataclasses import dataclass
 
 import clingo
 from clingo import ast
-from clingo._internal import _ffi, _lib  # type: ignore[attr-defined]
 
 from engine.errors import SolveError
 from engine.memory import give_back_freed_memory
+from engine.reasoning.clingo_c import Symbols, atoms
 from engine.reasoning.facts import FactSet
 from engine.reasoning.request import DECIDE_GOAL, Request
 from engine.reasoning.settled import Settled
@@ -229,57 +229,21 @@ def _read_worlds(
 ) -> tuple[dict[int, array[int]], frozenset[int], tuple[int, ...]]:
     """Every world's atoms (symbol values, by the candidate's value), the candidates whose
     world holds an atom that is not a fact, and the grounding's cost priorities (highest
-    first).
-
-    Read through clingo's C API with reused out-parameters, as ``trace._fired_atoms`` reads
-    the trace: the Python wrappers spend a cffi call and an object on every property of each
-    of the worlds' atoms (1M of them at 1M triples, 8 s).
-    """
-    lib, ffi = _lib, _ffi
-    atoms = ctl.symbolic_atoms._rep
-    signature = ffi.new("clingo_signature_t*")
-    if not lib.clingo_signature_create(TAG.encode(), 2, True, signature):
-        raise RuntimeError("clingo could not create the worlds' signature")
-    it = ffi.new("clingo_symbolic_atom_iterator_t*")
-    valid, fact = ffi.new("bool*"), ffi.new("bool*")
-    symbol, args, size = (
-        ffi.new("clingo_symbol_t*"),
-        ffi.new("clingo_symbol_t**"),
-        ffi.new("size_t*"),
-    )
-    name, number = ffi.new("char**"), ffi.new("int*")
+    first). Read through clingo's C API (``clingo_c``): 1M atoms at 1M triples, 8 s through
+    the Python wrappers."""
+    read = Symbols()
     cost = COST.encode()
     worlds: dict[int, array[int]] = {}
     unsettled: set[int] = set()
     levels: set[int] = set()
-    if not lib.clingo_symbolic_atoms_begin(atoms, signature, it):
-        raise RuntimeError("clingo could not iterate over the worlds' atoms")
-    while True:
-        current = it[0]
-        if not lib.clingo_symbolic_atoms_is_valid(atoms, current, valid):
-            raise RuntimeError("clingo could not iterate over the worlds' atoms")
-        if not valid[0]:
-            break
-        ok = lib.clingo_symbolic_atoms_is_fact(atoms, current, fact)
-        ok = ok and lib.clingo_symbolic_atoms_symbol(atoms, current, symbol)
-        ok = ok and lib.clingo_symbol_arguments(symbol[0], args, size) and size[0] == 2
-        if not ok:
-            raise RuntimeError("clingo could not read a world's atom")
-        world, inner = args[0][0], args[0][1]
+    for symbol, fact, _literal in atoms(ctl, TAG, 2):
+        world, inner = read.first_two(symbol)
         found = worlds.get(world)
         if found is None:
             found = worlds[world] = array("Q")
         found.append(inner)
-        if not fact[0]:
+        if not fact:
             unsettled.add(world)
-        if lib.clingo_symbol_name(inner, name) and ffi.string(name[0]) == cost:
-            # ``__cost(P, W, T)``: its priority P
-            if not (
-                lib.clingo_symbol_arguments(inner, args, size)
-                and lib.clingo_symbol_number(args[0][0], number)
-            ):
-                raise RuntimeError("clingo could not read a world's cost")
-            levels.add(number[0])
-        if not lib.clingo_symbolic_atoms_next(atoms, current, it):
-            raise RuntimeError("clingo could not iterate over the worlds' atoms")
+        if read.name(inner) == cost:  # ``__cost(P, W, T)``: its priority P
+            levels.add(read.number(read.first_two(inner)[0]))
     return worlds, frozenset(unsettled), tuple(sorted(levels, reverse=True))

@@ -27,6 +27,7 @@ import clingo
 from clingo._internal import _ffi, _lib  # type: ignore[attr-defined]
 
 from engine.reasoning.astutil import Signature, atom_signature
+from engine.reasoning.clingo_c import Symbols, atoms
 from engine.reasoning.proof import (
     FactMemo,
     ParsedInstances,
@@ -383,59 +384,28 @@ def _fired_atoms(
     grouped by (statement, element) key ``(I, E)``, the others as symbols in clingo's order
     with their program literals and keys.
 
-    Read through clingo's C API with reused out-parameters: the Python wrappers spend one
-    cffi call and a new object on every property of every atom, and a decision's grounding
-    has 64k static instances at 100k triples (1.6M with a rule joining every pair of
-    providers), of which its proofs read a few predicates'.
-    The facts stay plain numbers in arrays (no object per atom for the garbage collector to
-    walk) until a proof needs their predicate (``_ordered`` puts a group in order).
+    Read through clingo's C API (``clingo_c``): a grounding has 64k static instances at 100k
+    triples, of which a decision's proofs read a few predicates'. The facts stay plain
+    numbers in arrays (no object per atom for the garbage collector to walk) until a proof
+    needs their predicate (``_ordered`` puts a group in order).
     """
-    lib = _lib
-    atoms = ctl.symbolic_atoms._rep
-    signature = _ffi.new("clingo_signature_t*")
-    if not lib.clingo_signature_create(FIRED.encode(), 3, True, signature):
-        raise RuntimeError("clingo could not create the trace signature")
-    it = _ffi.new("clingo_symbolic_atom_iterator_t*")
-    valid, fact = _ffi.new("bool*"), _ffi.new("bool*")
-    symbol, literal = _ffi.new("clingo_symbol_t*"), _ffi.new("clingo_literal_t*")
-    args, size, number = _ffi.new("clingo_symbol_t**"), _ffi.new("size_t*"), _ffi.new("int*")
-    is_valid, next_atom = lib.clingo_symbolic_atoms_is_valid, lib.clingo_symbolic_atoms_next
-    is_fact, atom_symbol = lib.clingo_symbolic_atoms_is_fact, lib.clingo_symbolic_atoms_symbol
-    atom_literal = lib.clingo_symbolic_atoms_literal
-    arguments, to_number = lib.clingo_symbol_arguments, lib.clingo_symbol_number
+    read = Symbols()
     static: dict[Key, array[int]] = {}
     dynamic: dict[Key, list[tuple[int, int]]] = {}
-    if not lib.clingo_symbolic_atoms_begin(atoms, signature, it):
-        raise RuntimeError("clingo could not iterate over the trace atoms")
     last_key: Key | None = None
     last_group = array("Q")
-    while True:
-        current = it[0]
-        if not is_valid(atoms, current, valid):
-            raise RuntimeError("clingo could not iterate over the trace atoms")
-        if not valid[0]:
-            break
-        ok = is_fact(atoms, current, fact) and atom_symbol(atoms, current, symbol)
-        ok = ok and arguments(symbol[0], args, size) and size[0] == 3
-        ok = ok and to_number(args[0][0], number)
-        idx = number[0]
-        ok = ok and to_number(args[0][1], number)
-        if not ok:
-            raise RuntimeError("clingo could not read a trace atom")
-        key = (idx, number[0])
-        if fact[0]:
+    for symbol, fact, literal in atoms(ctl, FIRED, 3):
+        first, second = read.first_two(symbol)
+        key = (read.number(first), read.number(second))
+        if fact:
             if key != last_key:  # the grounder adds one rule's atoms in runs
                 found = static.get(key)
                 if found is None:
                     found = static[key] = array("Q")
                 last_key, last_group = key, found
-            last_group.append(symbol[0])
-        elif atom_literal(atoms, current, literal):
-            dynamic.setdefault(key, []).append((symbol[0], literal[0]))
+            last_group.append(symbol)
         else:
-            raise RuntimeError("clingo could not read a trace atom")
-        if not next_atom(atoms, current, it):
-            raise RuntimeError("clingo could not iterate over the trace atoms")
+            dynamic.setdefault(key, []).append((symbol, literal))
     ordered: list[tuple[clingo.Symbol, int, Key]] = []
     for key in sorted(dynamic):
         group = dynamic[key]
