@@ -223,9 +223,8 @@ class PrincipalStore:
         with write(self.engine) as conn:
             conn.execute(sa.delete(api_keys).where(api_keys.c.id == BOOTSTRAP_KEY_ID))
         if secret:
-            self.create_key(
-                "bootstrap-admin", roles=(Role.ADMIN,), key_id=BOOTSTRAP_KEY_ID, secret=secret
-            )
+            self.create_key("bootstrap-admin", roles=(Role.ADMIN,), key_id=BOOTSTRAP_KEY_ID,
+                            secret=secret)
 
     def list_keys(self) -> list[KeyInfo]:
         """Every key, revoked ones included, oldest first; no secrets."""
@@ -257,9 +256,8 @@ class PrincipalStore:
             raise CredentialError("the api key is not valid", actor=actor)
         if row["revoked_at"] is not None:
             raise CredentialError(f"api key `{key_id}` was revoked", actor=actor)
-        return Principal(
-            key_id, row["name"], frozenset(json.loads(row["roles"])), CredentialKind.API_KEY
-        )
+        return Principal(key_id, row["name"], frozenset(json.loads(row["roles"])),
+                         CredentialKind.API_KEY)
 
     def _key_row(self, key_id: str) -> dict[str, Any] | None:
         """The stored row of ``key_id``, read for every authenticated request.
@@ -319,9 +317,8 @@ class PrincipalStore:
             raise CredentialError(f"the `{ROLES_CLAIM}` claim is not a list of roles", actor=actor)
         roles = frozenset(r for r in raw_roles if _ROLE_RE.match(r))
         name = claims.get("name")
-        return Principal(
-            subject, name if isinstance(name, str) else subject, roles, CredentialKind.JWT
-        )
+        return Principal(subject, name if isinstance(name, str) else subject, roles,
+                         CredentialKind.JWT)
 
     def _require_secret(self) -> str:
         if not self._jwt_secret:

@@ -33,8 +33,7 @@ def action_proof(record: PlanRecord, action: str | None) -> ProofGraph:
 def _root_atoms(proofs: ProofGraph, action: str) -> set[str]:
     wanted = "".join(action.split())
     return {
-        atom
-        for atom in proofs.roots
+        atom for atom in proofs.roots
         if "".join(atom.split()) == f"action({wanted})"
         or "".join(atom.split()).startswith((f"deny({wanted},", f"escalate({wanted},"))
     }

@@ -73,10 +73,8 @@ def proof_svg(graph: ProofGraph) -> str:
             for child in node.children:
                 if child in pos:
                     cx, cy = pos[child]
-                    out.append(
-                        f'<line x1="{x + _W // 2}" y1="{y + _H}" x2="{cx + _W // 2}" '
-                        f'y2="{cy}" stroke="#888"/>'
-                    )
+                    out.append(f'<line x1="{x + _W // 2}" y1="{y + _H}" x2="{cx + _W // 2}" '
+                               f'y2="{cy}" stroke="#888"/>')
     for nid, (x, y) in sorted(pos.items()):
         node = graph.nodes[nid]
         title, sub = _label(node)

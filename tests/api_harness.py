@@ -44,20 +44,15 @@ def make_workspace(
     log_types: tuple[str, ...] = ("notify",),
 ) -> Path:
     """Copy a workspace to ``root``; its action types go to the webhook or to a log file."""
-    shutil.copytree(
-        source,
-        root,
-        ignore=shutil.ignore_patterns("var", ".venv", ".git", "tests", "*.egg-info", "bench"),
-    )
+    shutil.copytree(source, root, ignore=shutil.ignore_patterns("var", ".venv", ".git", "tests",
+                                                                "*.egg-info", "bench"))
     toml = root / "warrant.toml"
     # the tests choose the executors: drop those the copied workspace configures
     toml.write_text(re.sub(r"(?m)^\[executors\.[^\]]+\]\n(?:(?!\[).*\n?)*", "", toml.read_text()))
     with toml.open("a", encoding="utf-8") as out:
         for t in webhook_types:
-            out.write(
-                f'\n[executors.{t}]\ntype = "webhook"\nurl = "{hook_url}"\n'
-                f'secret = "{HOOK_SECRET}"\ntimeout_s = {hook_timeout_s}\n'
-            )
+            out.write(f'\n[executors.{t}]\ntype = "webhook"\nurl = "{hook_url}"\n'
+                      f'secret = "{HOOK_SECRET}"\ntimeout_s = {hook_timeout_s}\n')
         for t in log_types:
             out.write(f'\n[executors.{t}]\ntype = "log"\npath = "{root / "notify.jsonl"}"\n')
     return root
@@ -86,11 +81,8 @@ class ApiHarness:
 
     def plan(self, params: dict[str, object] | None = None, **headers: str) -> dict[str, Any]:
         """``POST /v1/plans`` for the test goal as admin; the JSON body (asserts 201)."""
-        r = self.client.post(
-            "/v1/plans",
-            json={"goal": "remediate", "params": params or {}},
-            headers={**self.admin, **headers},
-        )
+        r = self.client.post("/v1/plans", json={"goal": "remediate", "params": params or {}},
+                             headers={**self.admin, **headers})
         assert r.status_code == 201, r.text
         body: dict[str, Any] = r.json()
         return body
@@ -114,14 +106,8 @@ def run_api(
         receiver = stack.enter_context(
             WebhookReceiver(tmp / "hook.sqlite", secret=HOOK_SECRET, behaviour=behaviour)
         )
-        root = make_workspace(
-            tmp / "ws",
-            hook_url=receiver.url,
-            hook_timeout_s=hook_timeout_s,
-            source=source,
-            webhook_types=webhook_types,
-            log_types=log_types,
-        )
+        root = make_workspace(tmp / "ws", hook_url=receiver.url, hook_timeout_s=hook_timeout_s,
+                              source=source, webhook_types=webhook_types, log_types=log_types)
         settings = Settings(
             workspace=root,
             data_dir=tmp / "var",
@@ -131,17 +117,11 @@ def run_api(
         )
         store = OxigraphStore(None)
         stack.callback(store.close)
-        policy = retry_policy or RetryPolicy(
-            max_attempts=3, base_delay_s=0.05, max_delay_s=0.2, lease_s=10
-        )
-        app = build_app(
-            settings,
-            store=store,
-            clock=SystemClock(),
-            workspace=Workspace.load(root, env={}),
-            retry_policy=policy,
-            worker_interval_s=0.05,
-        )
+        policy = retry_policy or RetryPolicy(max_attempts=3, base_delay_s=0.05,
+                                             max_delay_s=0.2, lease_s=10)
+        app = build_app(settings, store=store, clock=SystemClock(),
+                        workspace=Workspace.load(root, env={}), retry_policy=policy,
+                        worker_interval_s=0.05)
         service: WarrantService = app.state.service
         stack.callback(service.close)
         service.ingest(actor="test")

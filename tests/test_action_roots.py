@@ -28,8 +28,8 @@ ROOTS = {
     'action(move(f("a\\",(b"),2))': "n6",
     'escalate(move(f("a\\",(b"),2),dpo,"r")': "n7",
     'finding(stale_audit,"acme:v/1",19000)': "n8",
-    'action(open_ticket("acme:v/1"))': "n9",
-    'deny(open_ticket("acme:v/1"), "no owner")': "n10",
+    "action(open_ticket(\"acme:v/1\"))": "n9",
+    "deny(open_ticket(\"acme:v/1\"), \"no owner\")": "n10",
 }
 
 

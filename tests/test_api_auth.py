@@ -69,9 +69,8 @@ class Api:
         return {"X-API-Key": issued.key}
 
     def token(self, *roles: str, ttl: timedelta = timedelta(minutes=5)) -> dict[str, str]:
-        return {
-            "Authorization": "Bearer " + self.principals.issue_token("alice", roles=roles, ttl=ttl)
-        }
+        return {"Authorization": "Bearer " + self.principals.issue_token(
+            "alice", roles=roles, ttl=ttl)}
 
     def failures(self) -> list[tuple[str, str, int]]:
         return [
@@ -89,9 +88,8 @@ def api() -> Iterator[Api]:
     settings_ = Settings(
         bootstrap_admin_key=SecretStr(BOOT), jwt_secret=SecretStr(JWT_SECRET), max_body_bytes=1000
     )
-    app = create_app(
-        settings_, store=OxigraphStore(None), audit=audit, clock=clock, routers=[extra]
-    )
+    app = create_app(settings_, store=OxigraphStore(None), audit=audit, clock=clock,
+                     routers=[extra])
     principals = app.state.auth.principals
     with TestClient(app) as client:
         yield Api(client, audit, clock, principals)
@@ -152,26 +150,16 @@ def _token(claims: dict[str, object], secret: str = JWT_SECRET, alg: str = "HS25
 @pytest.mark.parametrize(
     ("make", "actor"),
     [
-        (
-            lambda: _token({"sub": "eve", "roles": ["admin"], "exp": 2_000_000_000}, "wrong" * 8),
-            "anonymous",
-        ),
-        (
-            lambda: _token({"sub": "bob", "roles": ["reader"], "exp": int(START.timestamp()) - 1}),
-            "jwt:bob",
-        ),
+        (lambda: _token({"sub": "eve", "roles": ["admin"], "exp": 2_000_000_000}, "wrong" * 8),
+         "anonymous"),
+        (lambda: _token({"sub": "bob", "roles": ["reader"], "exp": int(START.timestamp()) - 1}),
+         "jwt:bob"),
         (lambda: _token({"sub": "bob", "roles": ["reader"]}), "anonymous"),  # no exp
         (lambda: _token({"roles": ["reader"], "exp": 2_000_000_000}), "anonymous"),  # no sub
-        (
-            lambda: jwt.encode(
-                {"sub": "eve", "roles": ["admin"], "exp": 2_000_000_000}, None, algorithm="none"
-            ),
-            "anonymous",
-        ),
-        (
-            lambda: _token({"sub": "eve", "roles": ["admin"], "exp": 2_000_000_000}, alg="HS512"),
-            "anonymous",
-        ),
+        (lambda: jwt.encode({"sub": "eve", "roles": ["admin"], "exp": 2_000_000_000}, None,
+                            algorithm="none"), "anonymous"),
+        (lambda: _token({"sub": "eve", "roles": ["admin"], "exp": 2_000_000_000}, alg="HS512"),
+         "anonymous"),
     ],
     ids=["bad-signature", "expired", "no-exp", "no-sub", "alg-none", "alg-hs512"],
 )
@@ -229,12 +217,8 @@ def test_roles(
 
 def test_whoami_names_the_principal(api: Api) -> None:
     r = api.client.get("/v1/whoami", headers=api.token("reader", "approver:ciso"))
-    assert r.json() == {
-        "id": "alice",
-        "name": "alice",
-        "roles": ["approver:ciso", "reader"],
-        "via": "jwt",
-    }
+    assert r.json() == {"id": "alice", "name": "alice", "roles": ["approver:ciso", "reader"],
+                        "via": "jwt"}
 
 
 @given(st.text(max_size=40))
@@ -267,9 +251,8 @@ def test_key_lifecycle_and_hashing_at_rest(api: Api) -> None:
     assert key.split("_", 2)[2] not in stored and BOOT not in stored
     assert api.client.get("/sparql", params=ASK, headers={"X-API-Key": key}).status_code == 200
     assert api.client.delete(f"/v1/keys/{kid}", headers=admin).status_code == 204
-    _error(
-        api.client.get("/sparql", params=ASK, headers={"X-API-Key": key}), 401, "unauthenticated"
-    )
+    _error(api.client.get("/sparql", params=ASK, headers={"X-API-Key": key}), 401,
+           "unauthenticated")
     _error(api.client.delete(f"/v1/keys/{kid}", headers=admin), 409, "conflict")
     _error(api.client.delete("/v1/keys/unknown", headers=admin), 404, "not_found")
     kinds = [e.kind for e in api.audit.entries(limit=100)]
@@ -300,7 +283,8 @@ def test_bootstrap_key_is_replaced_and_revoked_with_the_setting() -> None:
 
     def app_with(boot: str | None) -> TestClient:
         s = Settings(bootstrap_admin_key=SecretStr(boot) if boot else None)
-        return TestClient(create_app(s, store=OxigraphStore(None), audit=AuditLog(db), clock=clock))
+        return TestClient(create_app(s, store=OxigraphStore(None), audit=AuditLog(db),
+                                     clock=clock))
 
     assert app_with("first").get("/v1/keys", headers={"X-API-Key": "first"}).status_code == 200
     second = app_with("second")
@@ -311,9 +295,8 @@ def test_bootstrap_key_is_replaced_and_revoked_with_the_setting() -> None:
 
 def test_tokens_are_refused_when_no_secret_is_set() -> None:
     db = open_database("sqlite://")
-    app = create_app(
-        Settings(), store=OxigraphStore(None), audit=AuditLog(db), clock=ManualClock(START)
-    )
+    app = create_app(Settings(), store=OxigraphStore(None), audit=AuditLog(db),
+                     clock=ManualClock(START))
     token = _token({"sub": "x", "roles": ["admin"], "exp": 2_000_000_000})
     r = TestClient(app).get("/v1/keys", headers={"Authorization": f"Bearer {token}"})
     assert "not enabled" in str(_error(r, 401, "unauthenticated")["message"])
@@ -359,40 +342,27 @@ def test_request_id_is_echoed_or_minted(api: Api, sent: str | None, echoed: str 
 
 
 def test_oversized_declared_body_is_413(api: Api) -> None:
-    r = api.client.post(
-        "/sparql",
-        content=b"q" * 1001,
-        headers={"X-API-Key": BOOT, "Content-Type": "application/sparql-query"},
-    )
+    r = api.client.post("/sparql", content=b"q" * 1001, headers={
+        "X-API-Key": BOOT, "Content-Type": "application/sparql-query"})
     _error(r, 413, "payload_too_large")
 
 
 def test_oversized_streamed_body_is_413_on_a_real_server() -> None:
     db = open_database("sqlite://")
-    app = create_app(
-        Settings(bootstrap_admin_key=SecretStr(BOOT), max_body_bytes=1000),
-        store=OxigraphStore(None),
-        audit=AuditLog(db),
-        clock=ManualClock(START),
-    )
+    app = create_app(Settings(bootstrap_admin_key=SecretStr(BOOT), max_body_bytes=1000),
+                     store=OxigraphStore(None), audit=AuditLog(db), clock=ManualClock(START))
 
     def chunks() -> Iterator[bytes]:
         for _ in range(20):
             yield b"#" * 100
 
     with run_uvicorn(app) as server, httpx.Client(base_url=server.base_url) as client:
-        r = client.post(
-            "/sparql",
-            content=chunks(),
-            headers={"X-API-Key": BOOT, "Content-Type": "application/sparql-query"},
-        )
+        r = client.post("/sparql", content=chunks(), headers={
+            "X-API-Key": BOOT, "Content-Type": "application/sparql-query"})
         assert "content-length" not in r.request.headers
         _error(r, 413, "payload_too_large")
-        small = client.post(
-            "/sparql",
-            content=iter([b"ASK {}"]),
-            headers={"X-API-Key": BOOT, "Content-Type": "application/sparql-query"},
-        )
+        small = client.post("/sparql", content=iter([b"ASK {}"]), headers={
+            "X-API-Key": BOOT, "Content-Type": "application/sparql-query"})
         assert small.status_code == 200
 
 
@@ -409,9 +379,8 @@ def test_metrics_expose_latency_and_the_shared_counters(api: Api) -> None:
     api.client.post("/test/approve", headers={"X-API-Key": BOOT})
     api.client.get("/sparql", params=ASK)
     text = api.client.get("/metrics", headers={"X-API-Key": BOOT}).text
-    assert (
-        'warrant_http_request_duration_seconds_count{method="GET",route="/sparql",status="200"} 1.0'
-    ) in text
+    assert ('warrant_http_request_duration_seconds_count{method="GET",route="/sparql",'
+            'status="200"} 1.0') in text
     assert 'warrant_decisions_total{kind="allow"} 1.0' in text
     assert 'warrant_auth_failures_total{status="401"} 1.0' in text
     for name in ("warrant_plans_total", "warrant_dispatch_total", "warrant_approval_queue_depth"):
@@ -433,7 +402,9 @@ def test_openapi_document_needs_a_principal_and_lists_the_routes(api: Api) -> No
     assert api.client.get("/docs").status_code == 404
 
 
-def test_access_log_is_json_with_the_request_id(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+def test_access_log_is_json_with_the_request_id(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.INFO, logger="warrant.api.access"):
         api.client.get("/v1/whoami", headers={"X-API-Key": BOOT, "X-Request-ID": "trace-1"})
     [record] = [r for r in caplog.records if r.name == "warrant.api.access"]
@@ -470,11 +441,8 @@ def test_a_key_revoked_by_another_process_is_refused_at_once_on_sqlite(tmp_path:
     assert serving.authenticate_key(issued.key).roles == {"reader"}
     writer = open_database(url)
     with writer.begin() as conn:  # BEGIN IMMEDIATE: holds the write lock until the end
-        conn.execute(
-            sa.update(api_keys)
-            .where(api_keys.c.id == issued.info.id)
-            .values(revoked_at=START.isoformat())
-        )
+        conn.execute(sa.update(api_keys).where(api_keys.c.id == issued.info.id)
+                     .values(revoked_at=START.isoformat()))
         started = time.perf_counter()
         assert serving.authenticate_key(issued.key).name == "etl"  # not committed yet
         assert time.perf_counter() - started < 0.5  # did not wait for the lock

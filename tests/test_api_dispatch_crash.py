@@ -31,21 +31,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 @contextmanager
 def _server(ws: Path, var: Path, port: int, *, ingest: bool) -> Iterator[subprocess.Popen[bytes]]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "tests.helpers.api_server",
-        "--workspace",
-        str(ws),
-        "--data-dir",
-        str(var),
-        "--port",
-        str(port),
-        "--key",
-        KEY,
-        "--lease-s",
-        "6",
-    ]
+    cmd = [sys.executable, "-m", "tests.helpers.api_server", "--workspace", str(ws),
+           "--data-dir", str(var), "--port", str(port), "--key", KEY, "--lease-s", "6"]
     proc = subprocess.Popen([*cmd, *(["--ingest"] if ingest else [])], cwd=REPO)
     try:
         deadline = time.monotonic() + 60
@@ -66,21 +53,16 @@ def _server(ws: Path, var: Path, port: int, *, ingest: bool) -> Iterator[subproc
 
 def test_kill_mid_dispatch_neither_loses_nor_repeats(tmp_path: Path) -> None:
     behaviour = WebhookBehaviour(delay_s=30, delay_first_only=True)
-    with WebhookReceiver(
-        tmp_path / "hook.sqlite", secret=HOOK_SECRET, behaviour=behaviour
-    ) as receiver:
+    with WebhookReceiver(tmp_path / "hook.sqlite", secret=HOOK_SECRET,
+                         behaviour=behaviour) as receiver:
         ws = make_workspace(tmp_path / "ws", hook_url=receiver.url, hook_timeout_s=5)
         var = tmp_path / "var"
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         headers = {"X-API-Key": KEY}
         with _server(ws, var, port, ingest=True) as proc:
-            plan = httpx.post(
-                f"{base}/v1/plans",
-                headers=headers,
-                timeout=30,
-                json={"goal": "remediate", "params": {"min_risk": 85}},
-            ).json()
+            plan = httpx.post(f"{base}/v1/plans", headers=headers, timeout=30,
+                              json={"goal": "remediate", "params": {"min_risk": 85}}).json()
             pid = plan["id"]
             r = httpx.post(f"{base}/v1/plans/{pid}/dispatch", headers=headers, timeout=30)
             assert r.json()["enqueued"] == 2
@@ -90,7 +72,6 @@ def test_kill_mid_dispatch_neither_loses_nor_repeats(tmp_path: Path) -> None:
         notify_log = ws / "notify.jsonl"
         assert not notify_log.exists() or pid not in notify_log.read_text()  # a1 waits for a0
         with _server(ws, var, port, ingest=False):
-
             def complete() -> bool:
                 got = httpx.get(f"{base}/v1/plans/{pid}/progress", headers=headers, timeout=10)
                 return bool(got.json()["complete"])
@@ -98,9 +79,8 @@ def test_kill_mid_dispatch_neither_loses_nor_repeats(tmp_path: Path) -> None:
             receiver.wait_for(complete, timeout_s=40)
             verify = httpx.get(f"{base}/v1/audit/verify", headers=headers, timeout=10).json()
             assert verify["ok"] is True
-            audit = httpx.get(
-                f"{base}/v1/audit", params={"limit": 1000}, headers=headers, timeout=10
-            ).json()
+            audit = httpx.get(f"{base}/v1/audit", params={"limit": 1000}, headers=headers,
+                              timeout=10).json()
         first = [q for q in receiver.requests() if q.action_id == f"{pid}.a0"]
         assert len(first) >= 2 and {q.status for q in first[1:]} == {409}
         assert len({q.idempotency_key for q in first}) == 1

@@ -25,35 +25,14 @@ def test_schemathesis_finds_no_server_error(tmp_path: Path) -> None:
         spec.write_text(json.dumps(schema.json()))
         st = Path(sys.executable).with_name("st")
         result = subprocess.run(
-            [
-                str(st),
-                "run",
-                str(spec),
-                "--url",
-                api.base_url,
-                "--header",
-                f"X-API-Key: {ADMIN_KEY}",
-                "--checks",
-                "not_a_server_error",
-                "--max-examples",
-                "10",
-                "--seed",
-                "7",
-                "--phases",
-                "examples,fuzzing",
-                "--exclude-method",
-                "DELETE",  # revoking the fuzzer's own key ends the run
-                "--request-timeout",
-                "20",
-                "--workers",
-                "1",
-                "--no-color",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=240,
-            check=False,
-            cwd=tmp_path,
+            [str(st), "run", str(spec), "--url", api.base_url,
+             "--header", f"X-API-Key: {ADMIN_KEY}",
+             "--checks", "not_a_server_error",
+             "--max-examples", "10", "--seed", "7",
+             "--phases", "examples,fuzzing",
+             "--exclude-method", "DELETE",  # revoking the fuzzer's own key ends the run
+             "--request-timeout", "20", "--workers", "1", "--no-color"],
+            capture_output=True, text=True, timeout=240, check=False, cwd=tmp_path,
         )
         output = result.stdout + result.stderr
         assert result.returncode == 0, output[-6000:]

@@ -233,10 +233,8 @@ def test_the_endpoint_iri_follows_the_host_the_client_addressed(served: Served) 
         headers = {"Host": host} if host else None
         g = rdflib.Graph().parse(data=served.get({}, headers=headers).content, format="turtle")
         assert set(g.objects(None, sd.endpoint)) == {rdflib.URIRef(expected)}
-        r = served.get(
-            {"query": "SELECT ?x WHERE { BIND(<relative> AS ?x) }"},
-            headers={**(headers or {}), "Accept": "text/csv"},
-        )
+        r = served.get({"query": "SELECT ?x WHERE { BIND(<relative> AS ?x) }"},
+                       headers={**(headers or {}), "Accept": "text/csv"})
         assert r.text.splitlines()[1] == expected.rsplit("/", 1)[0] + "/relative"
 
 

@@ -78,24 +78,13 @@ def forge(conn: Connection, seq: int, prev_hash: str) -> str:
     payload = canonical_json({"forged": True})
     at = format_instant(T0)
     digest = entry_hash(
-        prev_hash=prev_hash,
-        seq=seq,
-        kind="approval",
-        actor="mallory",
-        subject="x",
-        payload=payload,
-        at=at,
+        prev_hash=prev_hash, seq=seq, kind="approval", actor="mallory", subject="x",
+        payload=payload, at=at,
     )
     conn.execute(
         sa.insert(audit_entries).values(
-            seq=seq,
-            kind="approval",
-            actor="mallory",
-            subject="x",
-            payload=payload,
-            at=at,
-            prev_hash=prev_hash,
-            hash=digest,
+            seq=seq, kind="approval", actor="mallory", subject="x", payload=payload, at=at,
+            prev_hash=prev_hash, hash=digest,
         )
     )
     return digest
@@ -137,13 +126,8 @@ def rewrite_with_hash(conn: Connection) -> None:
     row = conn.execute(sa.select(audit_entries).where(audit_entries.c.seq == 3)).one()
     payload = canonical_json({"i": 1000})
     digest = entry_hash(
-        prev_hash=row.prev_hash,
-        seq=3,
-        kind=row.kind,
-        actor=row.actor,
-        subject=row.subject,
-        payload=payload,
-        at=row.at,
+        prev_hash=row.prev_hash, seq=3, kind=row.kind, actor=row.actor, subject=row.subject,
+        payload=payload, at=row.at,
     )
     conn.execute(
         sa.update(audit_entries)
@@ -281,14 +265,8 @@ def test_bad_appends_are_rejected_and_write_nothing(
 
 def test_entry_model_rejects_unknown_fields() -> None:
     fields = {
-        "seq": 1,
-        "kind": "plan",
-        "actor": "a",
-        "subject": "s",
-        "payload": {},
-        "at": T0,
-        "prev_hash": "0" * 64,
-        "hash": "a" * 64,
+        "seq": 1, "kind": "plan", "actor": "a", "subject": "s", "payload": {}, "at": T0,
+        "prev_hash": "0" * 64, "hash": "a" * 64,
     }
     assert AuditEntryV1.model_validate(fields).seq == 1
     with pytest.raises(pydantic.ValidationError):

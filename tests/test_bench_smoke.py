@@ -98,25 +98,12 @@ def test_figures_render_with_ratio_and_target() -> None:
     assert f.ratio == 1.5
     assert Figure(name="y", unit="ms", warrant=None).ratio is None
     assert Timing((0.3, 0.1, 0.2)).p50_ms == pytest.approx(200.0)
-    r = ScenarioResult(
-        scenario="sparql",
-        size=10_000,
-        triples=10_000,
-        figures=(f,),
-        rss_peak_mib=100.0,
-        seconds=1.0,
-    )
+    r = ScenarioResult(scenario="sparql", size=10_000, triples=10_000, figures=(f,),
+                       rss_peak_mib=100.0, seconds=1.0)
     assert ScenarioResult.from_dict(json.loads(json.dumps(r.as_dict()))) == r
-    doc = {
-        "size": 10_000,
-        "triples": 10_000,
-        "runs": 1,
-        "date": "d",
-        "commit": "c",
-        "machine": {"cpu": "cpu", "cores": "2", "ram": "1 GiB", "os": "os", "python": "3"},
-        "versions": {"pyoxigraph": "0"},
-        "results": [r.as_dict()],
-    }
+    doc = {"size": 10_000, "triples": 10_000, "runs": 1, "date": "d", "commit": "c",
+           "machine": {"cpu": "cpu", "cores": "2", "ram": "1 GiB", "os": "os", "python": "3"},
+           "versions": {"pyoxigraph": "0"}, "results": [r.as_dict()]}
     text = render([doc])
     assert "| x | 3.0 ms | 2.0 ms | 1.50× |" in text and "✅ met" in text
 
@@ -143,9 +130,8 @@ def test_served_scenario_runs_against_warrant_serve(tmp_path: Path) -> None:
     assert result.error is None, result.error
     names = [f.name for f in result.figures]
     assert len(names) == 4 and all("over HTTP" in n for n in names)
-    assert all(
-        f.warrant and f.warrant > 0 and f.baseline and f.baseline > 0 for f in result.figures
-    )
+    assert all(f.warrant and f.warrant > 0 and f.baseline and f.baseline > 0
+               for f in result.figures)
 
 
 def test_server_timing_is_read_by_metric_name() -> None:

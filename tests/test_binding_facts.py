@@ -27,15 +27,8 @@ HR = ox.NamedNode("urn:warrant:graph:source:hr")
 REFERENCE = ox.NamedNode("http://example.org/graphs/reference")
 GRAPHS = [VENDORS, HR]
 ALL_USED = [
-    ("vendor", 1),
-    ("employee", 1),
-    ("risk_score", 2),
-    ("last_audit_date", 2),
-    ("is_active", 2),
-    ("legal_name", 2),
-    ("annual_spend", 2),
-    ("reviewed_at", 2),
-    ("subprocessor_of", 2),
+    ("vendor", 1), ("employee", 1), ("risk_score", 2), ("last_audit_date", 2), ("is_active", 2),
+    ("legal_name", 2), ("annual_spend", 2), ("reviewed_at", 2), ("subprocessor_of", 2),
 ]
 
 
@@ -62,12 +55,10 @@ def store() -> OxigraphStore:
 
 
 @pytest.fixture(scope="module")
-def facts(
-    store: OxigraphStore, schema: Schema, prefixes: PrefixMap, ontology: rdflib.Graph
-) -> FactSet:
-    return load_facts(
-        store, schema, used=ALL_USED, graphs=GRAPHS, prefixes=prefixes, ontology=ontology
-    )
+def facts(store: OxigraphStore, schema: Schema, prefixes: PrefixMap,
+          ontology: rdflib.Graph) -> FactSet:
+    return load_facts(store, schema, used=ALL_USED, graphs=GRAPHS, prefixes=prefixes,
+                      ontology=ontology)
 
 
 def test_text_matches_golden(facts: FactSet) -> None:
@@ -78,21 +69,10 @@ def test_revision_is_sha256_of_text(facts: FactSet) -> None:
     assert facts.revision == hashlib.sha256(facts.text().encode()).hexdigest()
 
 
-def test_same_store_same_text(
-    store: OxigraphStore,
-    schema: Schema,
-    prefixes: PrefixMap,
-    ontology: rdflib.Graph,
-    facts: FactSet,
-) -> None:
-    again = load_facts(
-        store,
-        schema,
-        used=list(reversed(ALL_USED)),
-        graphs=[HR, VENDORS],
-        prefixes=prefixes,
-        ontology=ontology,
-    )
+def test_same_store_same_text(store: OxigraphStore, schema: Schema, prefixes: PrefixMap,
+                              ontology: rdflib.Graph, facts: FactSet) -> None:
+    again = load_facts(store, schema, used=list(reversed(ALL_USED)), graphs=[HR, VENDORS],
+                       prefixes=prefixes, ontology=ontology)
     assert again.text() == facts.text() and again.revision == facts.revision
 
 
@@ -105,24 +85,20 @@ def test_symbols_are_the_text_sorted(facts: FactSet) -> None:
     assert len(facts) == len(grounded) == sum(facts.counts.values())
 
 
-def test_only_used_predicates_are_loaded(
-    store: OxigraphStore, schema: Schema, prefixes: PrefixMap, ontology: rdflib.Graph
-) -> None:
+def test_only_used_predicates_are_loaded(store: OxigraphStore, schema: Schema,
+                                         prefixes: PrefixMap, ontology: rdflib.Graph) -> None:
     used = [("risk_score", 2), ("vendor", 2), ("my_rule_head", 3), ("nonsense", 1)]
-    facts = load_facts(
-        store, schema, used=used, graphs=GRAPHS, prefixes=prefixes, ontology=ontology
-    )
+    facts = load_facts(store, schema, used=used, graphs=GRAPHS, prefixes=prefixes,
+                       ontology=ontology)
     assert set(facts.counts) == {"risk_score/2"}
     assert {s.name for s in facts.symbols} == {"risk_score"}
 
 
-def test_graphs_restrict_the_facts(
-    store: OxigraphStore, schema: Schema, prefixes: PrefixMap, ontology: rdflib.Graph
-) -> None:
+def test_graphs_restrict_the_facts(store: OxigraphStore, schema: Schema, prefixes: PrefixMap,
+                                   ontology: rdflib.Graph) -> None:
     def vendors(graphs: list[ox.NamedNode]) -> list[str]:
-        facts = load_facts(
-            store, schema, used=[("vendor", 1)], graphs=graphs, prefixes=prefixes, ontology=ontology
-        )
+        facts = load_facts(store, schema, used=[("vendor", 1)], graphs=graphs,
+                           prefixes=prefixes, ontology=ontology)
         return [s.arguments[0].string for s in facts.symbols]
 
     assert vendors([VENDORS]) == ["acme:vendor/V001", "acme:vendor/V002", "acme:vendor/V003"]
@@ -130,17 +106,10 @@ def test_graphs_restrict_the_facts(
     assert vendors([]) == []
 
 
-def test_closures_need_the_ontology(
-    store: OxigraphStore, schema: Schema, prefixes: PrefixMap
-) -> None:
-    facts = load_facts(
-        store,
-        schema,
-        used=[("vendor", 1), ("subprocessor_of", 2)],
-        graphs=GRAPHS,
-        prefixes=prefixes,
-        ontology=None,
-    )
+def test_closures_need_the_ontology(store: OxigraphStore, schema: Schema,
+                                    prefixes: PrefixMap) -> None:
+    facts = load_facts(store, schema, used=[("vendor", 1), ("subprocessor_of", 2)],
+                       graphs=GRAPHS, prefixes=prefixes, ontology=None)
     assert facts.text() == (
         'subprocessor_of("acme:vendor/V002","acme:vendor/V003").\n'
         'vendor("acme:vendor/V001").\nvendor("acme:vendor/V003").\n'
@@ -175,21 +144,13 @@ def _atom(text: str) -> clingo.Symbol:
 def test_origin_with_row_record(facts: FactSet) -> None:
     (origin,) = facts.origins(_atom('vendor("acme:vendor/V001")'))
     assert origin == FactOrigin(
-        triple=(
-            f"<{ACME}vendor/V001>",
-            "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>",
-            f"<{EX}Vendor>",
-        ),
+        triple=(f"<{ACME}vendor/V001>", "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>",
+                f"<{EX}Vendor>"),
         compact=("acme:vendor/V001", "rdf:type", "ex:Vendor"),
         graph=VENDORS.value,
         batch="urn:warrant:batch:b1",
-        record=RecordRef(
-            source="vendors",
-            container="data/vendors.csv",
-            row=1,
-            key=None,
-            iri="urn:warrant:record:vendors:data%2Fvendors.csv:row=1",
-        ),
+        record=RecordRef(source="vendors", container="data/vendors.csv", row=1, key=None,
+                         iri="urn:warrant:record:vendors:data%2Fvendors.csv:row=1"),
     )
     assert str(origin.record) == "data/vendors.csv#row=1"
     assert origin.as_dict()["record"]["row"] == 1
@@ -226,7 +187,7 @@ def test_origin_through_a_subproperty(facts: FactSet) -> None:
         'vendor("acme:vendor/V404")',
         'risk_score("acme:vendor/V001",73)',
         'web_service("acme:vendor/V001")',  # a schema predicate that was not used
-        "my_rule(1)",
+        'my_rule(1)',
         "42",
         '-vendor("acme:vendor/V001")',
     ],
@@ -240,28 +201,20 @@ def test_origins_are_read_once(facts: FactSet) -> None:
     assert facts.origins(atom) == facts.origins(atom)
 
 
-_TEXT = st.text(
-    alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=20
-)
+_TEXT = st.text(alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"),
+                max_size=20)
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
-    st.lists(
-        st.one_of(
-            _TEXT.map(ox.Literal),
-            _TEXT.map(lambda t: ox.Literal(t, language="en")),
-            st.integers(-(2**40), 2**40).map(
-                lambda n: ox.Literal(str(n), datatype=ox.NamedNode(XSD + "integer"))
-            ),
-            st.sampled_from(["true", "false", "maybe"]).map(
-                lambda b: ox.Literal(b, datatype=ox.NamedNode(XSD + "boolean"))
-            ),
-            _TEXT.map(lambda t: ox.NamedNode(ACME + "x/" + "".join(c for c in t if c.isalnum()))),
-        ),
-        max_size=8,
-    )
-)
+@given(st.lists(st.one_of(
+    _TEXT.map(ox.Literal),
+    _TEXT.map(lambda t: ox.Literal(t, language="en")),
+    st.integers(-(2**40), 2**40).map(
+        lambda n: ox.Literal(str(n), datatype=ox.NamedNode(XSD + "integer"))),
+    st.sampled_from(["true", "false", "maybe"]).map(
+        lambda b: ox.Literal(b, datatype=ox.NamedNode(XSD + "boolean"))),
+    _TEXT.map(lambda t: ox.NamedNode(ACME + "x/" + "".join(c for c in t if c.isalnum()))),
+), max_size=8))
 def test_loader_agrees_with_a_reference_model(
     schema: Schema, prefixes: PrefixMap, values: list[ox.NamedNode | ox.Literal]
 ) -> None:
@@ -273,9 +226,8 @@ def test_loader_agrees_with_a_reference_model(
     store.raw.extend(
         ox.Quad(ox.NamedNode(f"{ACME}v/{i}"), prop, v, g) for i, v in enumerate(values)
     )
-    facts = load_facts(
-        store, schema, used=[("tags", 2)], graphs=[g], prefixes=prefixes, ontology=None
-    )
+    facts = load_facts(store, schema, used=[("tags", 2)], graphs=[g], prefixes=prefixes,
+                       ontology=None)
     expected = set()
     for i, v in enumerate(values):
         try:

@@ -80,9 +80,8 @@ def test_snake_case(local: str, name: str) -> None:
         ("tags", 2, ("iri", "string"), "datatype_property"),  # no range
     ],
 )
-def test_predicates(
-    schema: Schema, name: str, arity: int, arg_types: tuple[str, ...], kind: str
-) -> None:
+def test_predicates(schema: Schema, name: str, arity: int, arg_types: tuple[str, ...],
+                    kind: str) -> None:
     pred = schema.get(name, arity)
     assert pred is not None
     assert (pred.arg_types, pred.kind) == (arg_types, kind)
@@ -123,15 +122,9 @@ def test_as_json(schema: Schema) -> None:
     assert data["prefixes"]["ex"] == "https://example.org/gov#"
     row = next(p for p in data["predicates"] if p["name"] == "risk_score")
     assert row == {
-        "name": "risk_score",
-        "arity": 2,
-        "iri": "https://example.org/gov#riskScore",
-        "compact": "ex:riskScore",
-        "arg_types": ["iri", "int"],
-        "kind": "datatype_property",
-        "label": None,
-        "comment": None,
-        "range": "http://www.w3.org/2001/XMLSchema#integer",
+        "name": "risk_score", "arity": 2, "iri": "https://example.org/gov#riskScore",
+        "compact": "ex:riskScore", "arg_types": ["iri", "int"], "kind": "datatype_property",
+        "label": None, "comment": None, "range": "http://www.w3.org/2001/XMLSchema#integer",
     }
 
 
@@ -143,51 +136,35 @@ def test_empty_ontology_gives_empty_schema() -> None:
 def test_descendants(ontology: rdflib.Graph) -> None:
     ns = "https://example.org/gov#"
     assert descendants(ontology, ns + "Vendor", via="class") == {
-        ns + "Vendor",
-        ns + "CriticalVendor",
-        ns + "TierOneVendor",
-    }
+        ns + "Vendor", ns + "CriticalVendor", ns + "TierOneVendor"}
     assert descendants(ontology, ns + "subprocessorOf", via="property") == {
-        ns + "subprocessorOf",
-        ns + "directSubprocessorOf",
-    }
+        ns + "subprocessorOf", ns + "directSubprocessorOf"}
 
 
 def test_subclass_cycle_terminates() -> None:
-    g = rdflib.Graph().parse(
-        data=HEAD + "ex:A rdfs:subClassOf ex:B . ex:B rdfs:subClassOf ex:A .", format="turtle"
-    )
+    g = rdflib.Graph().parse(data=HEAD + "ex:A rdfs:subClassOf ex:B . ex:B rdfs:subClassOf ex:A .",
+                             format="turtle")
     assert descendants(g, "https://example.org/gov#A", via="class") == {
-        "https://example.org/gov#A",
-        "https://example.org/gov#B",
-    }
+        "https://example.org/gov#A", "https://example.org/gov#B"}
 
 
 @pytest.mark.parametrize(
     ("turtle", "fragments"),
     [
-        (
-            "ex:Vendor a owl:Class . ex:vendor a owl:ObjectProperty .",
-            ["`ex:Vendor`", "`ex:vendor`", "`vendor`", "wr:aspName"],
-        ),
-        (
-            "ex:hasAccess a owl:ObjectProperty . ex:has_access a owl:ObjectProperty .",
-            ["`ex:hasAccess`", "`ex:has_access`", "`has_access`"],
-        ),
-        (
-            'ex:A a owl:Class ; wr:aspName "thing" . ex:Thing a owl:Class .',
-            ["`ex:A`", "`ex:Thing`", "`thing`"],
-        ),
+        ("ex:Vendor a owl:Class . ex:vendor a owl:ObjectProperty .",
+         ["`ex:Vendor`", "`ex:vendor`", "`vendor`", "wr:aspName"]),
+        ("ex:hasAccess a owl:ObjectProperty . ex:has_access a owl:ObjectProperty .",
+         ["`ex:hasAccess`", "`ex:has_access`", "`has_access`"]),
+        ("ex:A a owl:Class ; wr:aspName \"thing\" . ex:Thing a owl:Class .",
+         ["`ex:A`", "`ex:Thing`", "`thing`"]),
         ("ex:Action a owl:Class .", ["`ex:Action`", "`action`", "reserved", "wr:aspName"]),
-        ('ex:X a owl:Class ; wr:aspName "deny" .', ["`ex:X`", "`deny`", "reserved"]),
-        ('ex:X a owl:Class ; wr:aspName "Vendor" .', ["`Vendor`", "not an ASP predicate name"]),
-        ('ex:X a owl:Class ; wr:aspName "a b" .', ["`a b`"]),
-        ('ex:X a owl:Class ; wr:aspName "x1", "x2" .', ["several wr:aspName", "`x1`"]),
+        ("ex:X a owl:Class ; wr:aspName \"deny\" .", ["`ex:X`", "`deny`", "reserved"]),
+        ("ex:X a owl:Class ; wr:aspName \"Vendor\" .", ["`Vendor`", "not an ASP predicate name"]),
+        ("ex:X a owl:Class ; wr:aspName \"a b\" .", ["`a b`"]),
+        ("ex:X a owl:Class ; wr:aspName \"x1\", \"x2\" .", ["several wr:aspName", "`x1`"]),
         ("ex:X a owl:Class, owl:ObjectProperty .", ["`ex:X`", "both a class and a property"]),
-        (
-            "ex:p a owl:DatatypeProperty ; rdfs:range xsd:date, xsd:integer .",
-            ["ranges of different kinds", "date", "int"],
-        ),
+        ("ex:p a owl:DatatypeProperty ; rdfs:range xsd:date, xsd:integer .",
+         ["ranges of different kinds", "date", "int"]),
         ("<https://example.org/gov#—> a owl:Class .", ["no ASP predicate name"]),
     ],
 )
@@ -210,9 +187,8 @@ def test_no_reserved_name_is_produced(name: str) -> None:
 
 def test_all_problems_reported_at_once() -> None:
     with pytest.raises(OntologyError) as info:
-        _schema(
-            "ex:Cost a owl:Class . ex:Now a owl:Class . ex:A a owl:Class . ex:a a rdf:Property ."
-        )
+        _schema("ex:Cost a owl:Class . ex:Now a owl:Class . ex:A a owl:Class . "
+                "ex:a a rdf:Property .")
     problems = info.value.details["problems"]
     assert len(problems) == 3
     assert "(and 2 more)" in info.value.message

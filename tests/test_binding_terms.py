@@ -93,10 +93,8 @@ def test_conversion_table(term: ox.NamedNode | ox.Literal, symbol: clingo.Symbol
         (lit("2025-01-01T10:00:00", "dateTimeStamp"), "ill_typed"),  # zone required
         (lit("a\x00b"), "unsupported"),  # clingo strings are C strings
         (ox.BlankNode("b1"), "unsupported"),
-        (
-            ox.Triple(ox.NamedNode("urn:s"), ox.NamedNode("urn:p"), ox.NamedNode("urn:o")),
-            "unsupported",
-        ),
+        (ox.Triple(ox.NamedNode("urn:s"), ox.NamedNode("urn:p"), ox.NamedNode("urn:o")),
+         "unsupported"),
     ],
 )
 def test_unconvertible_terms(term: ox.Literal | ox.BlankNode | ox.Triple, reason: str) -> None:
@@ -134,13 +132,11 @@ def test_labels_come_from_the_store_lazily() -> None:
     v2 = ox.NamedNode(ACME + "vendor/V002")
     label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
     pref = ox.NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel")
-    store.raw.extend(
-        [
-            ox.Quad(v1, label, ox.Literal("Acme Cloud", language="en"), g),
-            ox.Quad(v1, label, ox.Literal("Acme Nuage", language="fr"), g),
-            ox.Quad(v2, pref, ox.Literal("Beta Corp"), g),
-        ]
-    )
+    store.raw.extend([
+        ox.Quad(v1, label, ox.Literal("Acme Cloud", language="en"), g),
+        ox.Quad(v1, label, ox.Literal("Acme Nuage", language="fr"), g),
+        ox.Quad(v2, pref, ox.Literal("Beta Corp"), g),
+    ])
     index = TermIndex(prefixes=PM, store=store)
     s1, s2 = index.symbol(v1), index.symbol(v2)
     s3 = index.symbol(ox.NamedNode(ACME + "vendor/V003"))
@@ -170,18 +166,8 @@ _local = st.text(
 
 @st.composite
 def iris(draw: st.DrawFn) -> ox.NamedNode:
-    base = draw(
-        st.sampled_from(
-            [
-                ACME,
-                "https://w3id.org/warrant/core#",
-                "urn:isbn:",
-                "http://unbound.example/x/",
-                "wr:",
-                "acme:",
-            ]
-        )
-    )
+    base = draw(st.sampled_from([ACME, "https://w3id.org/warrant/core#", "urn:isbn:",
+                                 "http://unbound.example/x/", "wr:", "acme:"]))
     return ox.NamedNode(base + draw(_local))
 
 
@@ -240,7 +226,9 @@ def test_string_round_trip(text: str) -> None:
     assert clingo.parse_term(f"p({sym})") == clingo.Function("p", [sym])
 
 
-@pytest.mark.parametrize("text", ['x"). action(evil). %', "a\\", '\\"', "line\nbreak", "é😀\r\t"])
+@pytest.mark.parametrize(
+    "text", ['x"). action(evil). %', "a\\", "\\\"", "line\nbreak", "é😀\r\t"]
+)
 def test_hostile_strings_stay_one_constant(text: str) -> None:
     sym = term_to_symbol(lit(text), PM)
     ctl = clingo.Control()

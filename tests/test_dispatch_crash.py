@@ -73,21 +73,9 @@ def start_worker(
 ) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "tests.helpers.dispatch_worker",
-            "--db",
-            db_url,
-            "--url",
-            receiver.url,
-            "--secret",
-            SECRET,
-            "--lease-s",
-            str(lease_s),
-            "--timeout-s",
-            str(lease_s * 0.75),
-            "--run-s",
-            "45",
+            sys.executable, "-m", "tests.helpers.dispatch_worker",
+            "--db", db_url, "--url", receiver.url, "--secret", SECRET,
+            "--lease-s", str(lease_s), "--timeout-s", str(lease_s * 0.75), "--run-s", "45",
             *extra,
         ],
         cwd=REPO,
@@ -132,7 +120,9 @@ def assert_exactly_once(engine: Engine, receiver: WebhookReceiver) -> None:
         keys = {r.idempotency_key for r in requests if r.action_id == env.action_id}
         assert keys == {env.idempotency_key}, env.action_id
     assert receiver.applied() == {env.idempotency_key: env.action_id for env in PLAN}
-    applied_at = {r.action_id: i for i, r in enumerate(requests) if r.status == 200}
+    applied_at = {
+        r.action_id: i for i, r in enumerate(requests) if r.status == 200
+    }
     first_seen: dict[str | None, int] = {}
     for i, r in enumerate(requests):
         first_seen.setdefault(r.action_id, i)
@@ -176,7 +166,9 @@ def test_killed_after_claim_before_send(
     assert len(receiver.requests()) == len(PLAN)  # nothing was sent twice
 
 
-def test_killed_at_random_moments(db_url: str, engine: Engine, receiver: WebhookReceiver) -> None:
+def test_killed_at_random_moments(
+    db_url: str, engine: Engine, receiver: WebhookReceiver
+) -> None:
     receiver.behaviour = WebhookBehaviour(delay_s=0.15)
     rng = random.Random(2025)
     for _ in range(4):

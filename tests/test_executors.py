@@ -65,14 +65,8 @@ def test_webhook_signs_and_sends_key_and_receiver_dedupes(receiver: WebhookRecei
 
 @pytest.mark.parametrize(
     ("status", "outcome"),
-    [
-        (500, Outcome.RETRYABLE),
-        (503, Outcome.RETRYABLE),
-        (429, Outcome.RETRYABLE),
-        (400, Outcome.PERMANENT),
-        (404, Outcome.PERMANENT),
-        (422, Outcome.PERMANENT),
-    ],
+    [(500, Outcome.RETRYABLE), (503, Outcome.RETRYABLE), (429, Outcome.RETRYABLE),
+     (400, Outcome.PERMANENT), (404, Outcome.PERMANENT), (422, Outcome.PERMANENT)],
 )
 def test_webhook_maps_receiver_status(
     receiver: WebhookReceiver, status: int, outcome: Outcome
@@ -111,17 +105,9 @@ def test_unreachable_webhook_is_retryable() -> None:
 
 @pytest.mark.parametrize(
     ("status", "outcome"),
-    [
-        (200, Outcome.SUCCEEDED),
-        (204, Outcome.SUCCEEDED),
-        (409, Outcome.SUCCEEDED),
-        (301, Outcome.PERMANENT),
-        (401, Outcome.PERMANENT),
-        (408, Outcome.RETRYABLE),
-        (429, Outcome.RETRYABLE),
-        (500, Outcome.RETRYABLE),
-        (599, Outcome.RETRYABLE),
-    ],
+    [(200, Outcome.SUCCEEDED), (204, Outcome.SUCCEEDED), (409, Outcome.SUCCEEDED),
+     (301, Outcome.PERMANENT), (401, Outcome.PERMANENT), (408, Outcome.RETRYABLE),
+     (429, Outcome.RETRYABLE), (500, Outcome.RETRYABLE), (599, Outcome.RETRYABLE)],
 )
 def test_classify_status(status: int, outcome: Outcome) -> None:
     assert classify_status(status) is outcome
@@ -134,9 +120,8 @@ def test_sign_matches_rfc4231_vector() -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=8),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
-    ),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                 max_size=3),
     max_leaves=8,
 )
 
@@ -145,9 +130,7 @@ json_values = st.recursive(
 def test_body_is_canonical_and_round_trips(payload: dict[str, object]) -> None:
     env = ActionEnvelope.create(action_id="a", action_type="t", payload=payload)  # type: ignore[arg-type]
     shuffled = ActionEnvelope.create(
-        action_id="a",
-        action_type="t",
-        payload=dict(reversed(list(payload.items()))),  # type: ignore[arg-type]
+        action_id="a", action_type="t", payload=dict(reversed(list(payload.items())))  # type: ignore[arg-type]
     )
     assert env.body() == shuffled.body()
     decoded = json.loads(env.body())
@@ -176,12 +159,8 @@ def test_idempotency_key_is_stable_and_scoped_by_plan() -> None:
 )
 def test_bad_envelopes_are_rejected(fields: dict[str, object]) -> None:
     base: dict[str, object] = {
-        "action_id": "a",
-        "plan_id": None,
-        "action_type": "notify",
-        "payload": {},
-        "idempotency_key": "0" * 64,
-        "after": (),
+        "action_id": "a", "plan_id": None, "action_type": "notify", "payload": {},
+        "idempotency_key": "0" * 64, "after": (),
     }
     with pytest.raises(pydantic.ValidationError):
         ActionEnvelope.model_validate({**base, **fields})
@@ -197,11 +176,8 @@ def test_log_executor_writes_each_key_once_across_instances(tmp_path: Path) -> N
     second = LogExecutor(name="log", path=path)
     assert second.execute(envelope("a1")).detail == "already logged"
     assert second.execute(envelope("a2")).outcome is Outcome.SUCCEEDED
-    keys = [
-        json.loads(line)["action_id"]
-        for line in path.read_text().splitlines()
-        if line.endswith("}")
-    ]
+    keys = [json.loads(line)["action_id"] for line in path.read_text().splitlines()
+            if line.endswith("}")]
     assert keys == ["a1", "a2"]
 
 
@@ -261,12 +237,8 @@ def test_malformed_entry_point_is_a_config_error(entry_point: str) -> None:
 def test_build_executors_from_config(tmp_path: Path) -> None:
     built = build_executors(
         {
-            "notify": {
-                "type": "webhook",
-                "url": "http://127.0.0.1:9/h",
-                "secret": "${HOOK_SECRET}",
-                "timeout_s": 2,
-            },
+            "notify": {"type": "webhook", "url": "http://127.0.0.1:9/h",
+                       "secret": "${HOOK_SECRET}", "timeout_s": 2},
             "record": {"type": "log", "path": str(tmp_path / "a.jsonl")},
             "revoke": {"type": "python", "entry_point": "tests.helpers.dispatch_worker:busy"},
         },
@@ -290,14 +262,10 @@ def test_build_executors_from_config(tmp_path: Path) -> None:
         ({"type": "webhook", "url": "http://h/", "secret": "${NOPE}"}, "executors.x.secret"),
         ({"type": "webhook", "url": "ftp://h/", "secret": "s"}, "executors.x.url"),
         ({"type": "webhook", "url": "http://h/", "secret": ""}, "executors.x.secret"),
-        (
-            {"type": "webhook", "url": "http://h/", "secret": "s", "timeout_s": "5"},
-            "executors.x.timeout_s",
-        ),
-        (
-            {"type": "webhook", "url": "http://h/", "secret": "s", "timeout_s": 0},
-            "executors.x.timeout_s",
-        ),
+        ({"type": "webhook", "url": "http://h/", "secret": "s", "timeout_s": "5"},
+         "executors.x.timeout_s"),
+        ({"type": "webhook", "url": "http://h/", "secret": "s", "timeout_s": 0},
+         "executors.x.timeout_s"),
         ({"type": "log", "path": 3}, "executors.x.path"),
         ({"type": "log", "colour": "red"}, "executors.x.colour"),
         ({"type": "python"}, "executors.x.entry_point"),

@@ -84,8 +84,7 @@ def test_valid_batch_is_accepted(shapes: ShapesSet) -> None:
 
 
 @pytest.mark.parametrize(
-    "value",
-    ['"low"', '"low"^^xsd:string', '"medium"', '"high"^^<http://www.w3.org/2001/XMLSchema#string>'],
+    "value", ['"low"', '"low"^^xsd:string', '"medium"', '"high"^^<http://www.w3.org/2001/XMLSchema#string>']
 )
 def test_sh_in_strings_from_oxigraph_parser(shapes: ShapesSet, value: str) -> None:
     """Regression: Oxigraph gives xsd:string literals, rdflib plain ones; both must match sh:in."""
@@ -108,23 +107,14 @@ def test_sh_in_strings_from_rdflib_parser(shapes: ShapesSet, country: str) -> No
         ('ex:risk "extreme"', SH.InConstraintComponent, rdflib.Literal("extreme")),
         ('ex:risk "LOW"', SH.InConstraintComponent, rdflib.Literal("LOW")),
         ('ex:country "de"', SH.InConstraintComponent, rdflib.Literal("de")),
-        (
-            'ex:employees "high"^^xsd:integer',
-            SH.DatatypeConstraintComponent,
-            rdflib.Literal("high", datatype=XSD.integer),
-        ),
+        ('ex:employees "high"^^xsd:integer', SH.DatatypeConstraintComponent,
+         rdflib.Literal("high", datatype=XSD.integer)),
         ('ex:employees "12"', SH.DatatypeConstraintComponent, rdflib.Literal("12")),
-        (
-            'ex:since "03/15/2025"^^xsd:date',
-            SH.DatatypeConstraintComponent,
-            rdflib.Literal("03/15/2025", datatype=XSD.date),
-        ),
-        (
-            'ex:since "2025-03-15T00:00:00"^^xsd:dateTime',
-            SH.DatatypeConstraintComponent,
-            rdflib.Literal("2025-03-15T00:00:00", datatype=XSD.dateTime),
-        ),
-        ("ex:name 42", SH.DatatypeConstraintComponent, rdflib.Literal(42)),
+        ('ex:since "03/15/2025"^^xsd:date', SH.DatatypeConstraintComponent,
+         rdflib.Literal("03/15/2025", datatype=XSD.date)),
+        ('ex:since "2025-03-15T00:00:00"^^xsd:dateTime', SH.DatatypeConstraintComponent,
+         rdflib.Literal("2025-03-15T00:00:00", datatype=XSD.dateTime)),
+        ('ex:name 42', SH.DatatypeConstraintComponent, rdflib.Literal(42)),
     ],
 )
 def test_bad_values_quarantine_the_record(
@@ -137,9 +127,7 @@ def test_bad_values_quarantine_the_record(
     assert q.record is bad
     (r,) = q.results
     assert (r.focus_node, r.constraint_component, r.severity) == (
-        rdflib.URIRef(EX + "v2"),
-        component,
-        Severity.VIOLATION,
+        rdflib.URIRef(EX + "v2"), component, Severity.VIOLATION
     )
     assert isinstance(r.value, rdflib.Literal)
     assert r.value == value and r.value.datatype == value.datatype
@@ -264,7 +252,7 @@ BATCH = [
     rec(3, "ex:c1 a ex:Contract ; ex:vendor ex:v1 ."),
     rec(4, "ex:c2 a ex:Contract ; ex:vendor ex:v404 ."),
     rec(5, "ex:c3 a ex:Contract ; ex:vendor ex:v2 ."),
-    rec(6, "ex:v2 ex:employees 3 ."),
+    rec(6, 'ex:v2 ex:employees 3 .'),
 ]
 # (name, changed subjects, quarantined rows, focus nodes validated). A contract pointing at a
 # changed node through ex:vendor (checked by sh:class) is re-validated with it.
@@ -327,12 +315,8 @@ def test_delta_scales_with_the_change(shapes: ShapesSet) -> None:
 # --- property: delta == full restricted to the affected focus nodes ---------------------
 
 VENDOR_FACTS = [
-    'ex:name "N"',
-    'ex:risk "low"',
-    'ex:risk "bad"',
-    "ex:employees 5",
-    'ex:employees "x"^^xsd:integer',
-    'ex:country "FR"',
+    'ex:name "N"', 'ex:risk "low"', 'ex:risk "bad"', "ex:employees 5",
+    'ex:employees "x"^^xsd:integer', 'ex:country "FR"',
 ]
 
 

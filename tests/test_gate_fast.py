@@ -51,99 +51,46 @@ LINKS = [ex("s0"), ex("s1"), ex("s2"), ex("s3")]
 CLASSES = [ex("C"), ex("D"), ex("E")]
 PREDICATES = [ex("p0"), ex("p1"), ex("p2")]
 OBJECTS: list[ox.NamedNode | ox.BlankNode | ox.Literal] = [
-    ex("s0"),
-    ex("s1"),
-    ex("other"),
-    ox.BlankNode("b0"),
-    ox.Literal("abc"),
-    ox.Literal("ABCdef"),
-    ox.Literal("a b"),
-    ox.Literal(""),
-    ox.Literal("chat", language="fr"),
-    ox.Literal("cat", language="en"),
-    ox.Literal("dog", language="en"),
-    ox.Literal("Hund", language="de-CH"),
-    typed("12", "integer"),
-    typed("1x", "integer"),
-    typed("-3", "integer"),
-    typed("2020-01-31", "date"),
-    typed("2020-13-01", "date"),
-    typed("true", "boolean"),
-    typed("maybe", "boolean"),
-    typed("1.5", "decimal"),
+    ex("s0"), ex("s1"), ex("other"), ox.BlankNode("b0"),
+    ox.Literal("abc"), ox.Literal("ABCdef"), ox.Literal("a b"), ox.Literal(""),
+    ox.Literal("chat", language="fr"), ox.Literal("cat", language="en"),
+    ox.Literal("dog", language="en"), ox.Literal("Hund", language="de-CH"),
+    typed("12", "integer"), typed("1x", "integer"), typed("-3", "integer"),
+    typed("2020-01-31", "date"), typed("2020-13-01", "date"),
+    typed("true", "boolean"), typed("maybe", "boolean"), typed("1.5", "decimal"),
     typed("7", "int"),
 ]
 
 CONSTRAINTS = st.sampled_from(
     [
-        "sh:datatype xsd:string",
-        "sh:datatype xsd:integer",
-        "sh:datatype xsd:date",
-        "sh:datatype xsd:boolean",
-        "sh:datatype rdf:langString",
-        "sh:datatype xsd:decimal",
+        "sh:datatype xsd:string", "sh:datatype xsd:integer", "sh:datatype xsd:date",
+        "sh:datatype xsd:boolean", "sh:datatype rdf:langString", "sh:datatype xsd:decimal",
         "sh:datatype xsd:int",
-        "sh:nodeKind sh:IRI",
-        "sh:nodeKind sh:Literal",
-        "sh:nodeKind sh:BlankNodeOrIRI",
-        "sh:nodeKind sh:BlankNode",
-        "sh:nodeKind sh:IRIOrLiteral",
-        "sh:minCount 1",
-        "sh:minCount 2",
-        "sh:maxCount 0",
-        "sh:maxCount 1",
-        'sh:in ( ex:s0 "abc" 12 )',
-        'sh:in ( "cat"@en ex:other )',
-        "sh:hasValue ex:s1",
-        'sh:hasValue "abc"',
-        "sh:class ex:C",
-        "sh:class ex:D",
-        "sh:class ex:C , ex:E",
-        'sh:pattern "^a"',
-        'sh:pattern "^a" ; sh:flags "i"',
-        'sh:pattern "[0-9]"',
-        "sh:minInclusive 0",
-        "sh:maxInclusive 12",
-        "sh:minExclusive -3",
+        "sh:nodeKind sh:IRI", "sh:nodeKind sh:Literal", "sh:nodeKind sh:BlankNodeOrIRI",
+        "sh:nodeKind sh:BlankNode", "sh:nodeKind sh:IRIOrLiteral",
+        "sh:minCount 1", "sh:minCount 2", "sh:maxCount 0", "sh:maxCount 1",
+        'sh:in ( ex:s0 "abc" 12 )', 'sh:in ( "cat"@en ex:other )',
+        "sh:hasValue ex:s1", 'sh:hasValue "abc"',
+        "sh:class ex:C", "sh:class ex:D", "sh:class ex:C , ex:E",
+        'sh:pattern "^a"', 'sh:pattern "^a" ; sh:flags "i"', 'sh:pattern "[0-9]"',
+        "sh:minInclusive 0", "sh:maxInclusive 12", "sh:minExclusive -3",
         'sh:maxExclusive "2020-06-01"^^xsd:date',
-        "sh:minLength 1",
-        "sh:maxLength 3",
-        'sh:languageIn ( "en" )',
-        'sh:languageIn ( "en" "de" )',
-        "sh:uniqueLang true",
-        "sh:uniqueLang false",
+        "sh:minLength 1", "sh:maxLength 3",
+        'sh:languageIn ( "en" )', 'sh:languageIn ( "en" "de" )',
+        "sh:uniqueLang true", "sh:uniqueLang false",
     ]
 )
 NODE_CONSTRAINTS = st.sampled_from(
-    [
-        "sh:nodeKind sh:IRI",
-        "sh:class ex:C",
-        "sh:class ex:D",
-        "sh:in ( ex:s0 ex:s1 )",
-        "sh:hasValue ex:s2",
-        'sh:pattern "s[01]$"',
-        "sh:maxLength 20",
-        "sh:datatype xsd:string",
-    ]
+    ["sh:nodeKind sh:IRI", "sh:class ex:C", "sh:class ex:D", "sh:in ( ex:s0 ex:s1 )",
+     "sh:hasValue ex:s2", 'sh:pattern "s[01]$"', "sh:maxLength 20", "sh:datatype xsd:string"]
 )
 TARGETS = st.sampled_from(
-    [
-        "sh:targetClass ex:C",
-        "sh:targetClass ex:D",
-        "sh:targetNode ex:s0 , ex:nowhere",
-        "sh:targetSubjectsOf ex:p1",
-        "sh:targetObjectsOf ex:p2",
-    ]
+    ["sh:targetClass ex:C", "sh:targetClass ex:D", "sh:targetNode ex:s0 , ex:nowhere",
+     "sh:targetSubjectsOf ex:p1", "sh:targetObjectsOf ex:p2"]
 )
 EXTRAS = st.sampled_from(
-    [
-        "",
-        "sh:severity sh:Warning",
-        "sh:severity sh:Info",
-        'sh:message "custom"@en',
-        "sh:deactivated true",
-        'sh:message "one"@en , "zwei"@de',
-    ]
+    ["", "sh:severity sh:Warning", "sh:severity sh:Info", 'sh:message "custom"@en',
+     "sh:deactivated true", 'sh:message "one"@en , "zwei"@de']
 )
 
 
@@ -222,15 +169,8 @@ def facts(results: tuple[ValidationResult, ...]) -> list[tuple[object, ...]]:
     """Results as comparable rows (a multiset, messages included)."""
     return sorted(
         (
-            (
-                r.focus_node,
-                r.result_path,
-                r.value,
-                r.constraint_component,
-                r.severity,
-                r.source_shape,
-                r.message,
-            )
+            (r.focus_node, r.result_path, r.value, r.constraint_component, r.severity,
+             r.source_shape, r.message)
             for r in results
         ),
         key=repr,
@@ -253,20 +193,14 @@ def test_fast_evaluator_matches_pyshacl(
     fresh_blank_names()
     fast_f = validate_triples(triples, shape_set, focus=focus, rdflib_graph=lambda: graph)
     fresh_blank_names()
-    slow_f = validate_graph(
-        graph,
-        shape_set,
-        focus_nodes=[
-            rdflib.BNode(n.value) if isinstance(n, ox.BlankNode) else rdflib.URIRef(n.value)
-            for n in focus
-        ],
-    )
+    slow_f = validate_graph(graph, shape_set, focus_nodes=[
+        rdflib.BNode(n.value) if isinstance(n, ox.BlankNode) else rdflib.URIRef(n.value)
+        for n in focus
+    ])
     assert facts(fast_f.results) == facts(slow_f.results)
 
 
-MIXED = (
-    PREFIXES
-    + """
+MIXED = PREFIXES + """
 ex:Cycle a sh:NodeShape ; sh:targetClass ex:C ;
   sh:property [ sh:path ex:p0 ; sh:minCount 1 ] ;
   sh:sparql [ sh:select "SELECT $this WHERE { $this <http://example.org/p1> $this }" ] .
@@ -287,7 +221,6 @@ ex:Chain a sh:NodeShape ; sh:targetClass ex:C ; sh:severity sh:Warning ;
       FILTER EXISTS { $this <http://example.org/p2> ?any }
       FILTER NOT EXISTS { ?value a <http://example.org/C> } }''' ] .
 """
-)
 
 
 @pytest.mark.parametrize(
@@ -330,17 +263,13 @@ def test_mixed_shapes_match_pyshacl(triples: list[ox.Triple]) -> None:
 def test_sparql_constraint_runs_in_oxigraph_where_rdflib_errs() -> None:
     """Regression: rdflib matches an empty literal on a zero-length path (`"" p* ex:s1` is
     true there); Oxigraph does not, as SPARQL 1.1 (9.3) says. The gate follows Oxigraph."""
-    shapes = load(
-        PREFIXES
-        + """
+    shapes = load(PREFIXES + """
 ex:Chain a sh:NodeShape ; sh:targetClass ex:C ;
   sh:sparql [ sh:select '''SELECT $this ?value WHERE {
       $this <http://example.org/p0> ?value . ?value <http://example.org/p0>* $this }''' ] .
-"""
-    )
+""")
     triples = [
-        ox.Triple(ex("s1"), RDF_TYPE, ex("C")),
-        ox.Triple(ex("s1"), ex("p0"), ox.Literal("")),
+        ox.Triple(ex("s1"), RDF_TYPE, ex("C")), ox.Triple(ex("s1"), ex("p0"), ox.Literal(""))
     ]
     graph = graph_of(triples)
     assert split_shapes(shapes).residual is None
@@ -350,13 +279,10 @@ ex:Chain a sh:NodeShape ; sh:targetClass ex:C ;
 
 def test_sparql_without_projected_this_stays_with_pyshacl() -> None:
     """Oxigraph substitutes only projected variables; such a query is left to pyshacl."""
-    shapes = load(
-        PREFIXES
-        + """
+    shapes = load(PREFIXES + """
 ex:S a sh:NodeShape ; sh:targetClass ex:C ;
   sh:sparql [ sh:select "SELECT ?value WHERE { $this <http://example.org/p0> ?value }" ] .
-"""
-    )
+""")
     split = split_shapes(shapes)
     assert split.residual is not None
     triples = [ox.Triple(ex("s1"), RDF_TYPE, ex("C")), ox.Triple(ex("s1"), ex("p0"), ex("s2"))]
@@ -394,7 +320,9 @@ def test_sparql_on_many_focus_nodes_matches_pyshacl(seed: int) -> None:
     fresh_blank_names()
     fast_f = validate_triples(triples, shape_set, focus=focus, rdflib_graph=lambda: graph)
     fresh_blank_names()
-    slow_f = validate_graph(graph, shape_set, focus_nodes=[rdflib.URIRef(n.value) for n in focus])
+    slow_f = validate_graph(
+        graph, shape_set, focus_nodes=[rdflib.URIRef(n.value) for n in focus]
+    )
     assert facts(fast_f.results) == facts(slow_f.results)
 
 
@@ -432,19 +360,12 @@ def test_which_sparql_runs_once_for_all_focus_nodes(where: str, whole: bool) -> 
 )
 def test_residue_reads_only_the_predicates_its_shapes_name(shape: str, bounded: bool) -> None:
     graph = rdflib.Graph(bind_namespaces="none")
-    graph.parse(
-        data=PREFIXES + f"ex:S a sh:NodeShape ; sh:targetClass ex:C ; {shape} .\n"
-        "ex:Untargeted a sh:NodeShape ; sh:property [ sh:path ex:p2 ] .",
-        format="turtle",
-    )
+    graph.parse(data=PREFIXES + f"ex:S a sh:NodeShape ; sh:targetClass ex:C ; {shape} .\n"
+                "ex:Untargeted a sh:NodeShape ; sh:property [ sh:path ex:p2 ] .", format="turtle")
     found = read_predicates(shapes_from_graph(graph))
     assert (found is not None) is bounded
     if found is not None:
         assert RDF_TYPE in found and SUBCLASS in found and ex("p2") not in found
-        kept = list(
-            needed(
-                [ox.Triple(ex("s"), ex("p2"), ex("o")), ox.Triple(ex("s"), RDF_TYPE, ex("C"))],
-                found,
-            )
-        )
+        kept = list(needed([ox.Triple(ex("s"), ex("p2"), ex("o")),
+                            ox.Triple(ex("s"), RDF_TYPE, ex("C"))], found))
         assert kept == [ox.Triple(ex("s"), RDF_TYPE, ex("C"))]

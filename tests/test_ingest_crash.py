@@ -88,7 +88,6 @@ def kill_after(cmd: list[str], seconds: float) -> bool:
     proc.wait()
     return killed
 
-
 def test_killed_ingest_leaves_previous_or_new_state(tmp_path: Path) -> None:
     ws = write_workspace(tmp_path / "ws", people=people_csv(ROWS, 0))
     (ws / "data" / "teams.csv").write_text("team_id,name,budget\nT1,A,1\nT2,B,2\n")

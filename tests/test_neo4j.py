@@ -143,11 +143,9 @@ def test_export_writes_the_plan_graph_and_is_idempotent(
 
 def test_rows_are_paged_and_keyed(seeded: FalkorServer) -> None:
     for page_size in (1, 7, 79, 1000):
-        rows = list(
-            connector(seeded, key=["id"], page_size=page_size).records(
-                LogicalSource("cypher", query=FLOWS)
-            )
-        )
+        rows = list(connector(seeded, key=["id"], page_size=page_size).records(
+            LogicalSource("cypher", query=FLOWS)
+        ))
         assert [r.locator.row for r in rows] == list(range(1, 80))
         assert rows[0].locator.key == "id=P-0001"
         assert rows[0].locator.container == f"neo4j/{query_label(FLOWS)}"
@@ -167,9 +165,9 @@ def test_nodes_and_relationships_keep_their_element_ids(seeded: FalkorServer) ->
 
 def test_parameters_reach_the_query_as_values(seeded: FalkorServer) -> None:
     query = "MATCH (d:DataFlow) WHERE d.region = $region RETURN d.id AS id ORDER BY id"
-    rows = list(
-        connector(seeded, params={"region": "CA"}).records(LogicalSource("cypher", query=query))
-    )
+    rows = list(connector(seeded, params={"region": "CA"}).records(
+        LogicalSource("cypher", query=query)
+    ))
     assert rows and all(str(r.values["id"]).startswith("P-") for r in rows)
     hostile = {"region": "EU' OR 1=1 //"}
     none = list(connector(seeded, params=hostile).records(LogicalSource("cypher", query=query)))
@@ -240,13 +238,11 @@ def test_bad_settings_are_config_errors(falkordb: FalkorServer) -> None:
     with pytest.raises(ConfigError, match="needs a bolt `url`"):
         open_connector("flows", {"type": "neo4j"}, workspace=Path("."))
     with pytest.raises(ConfigError, match="`page_size` must be an integer"):
-        open_connector(
-            "flows", {"type": "neo4j", "url": falkordb.url, "page_size": "x"}, workspace=Path(".")
-        )
+        open_connector("flows", {"type": "neo4j", "url": falkordb.url, "page_size": "x"},
+                       workspace=Path("."))
     with pytest.raises(SourceError, match="`page_size` must be at least 1"):
-        open_connector(
-            "flows", {"type": "neo4j", "url": falkordb.url, "page_size": 0}, workspace=Path(".")
-        )
+        open_connector("flows", {"type": "neo4j", "url": falkordb.url, "page_size": 0},
+                       workspace=Path("."))
     with pytest.raises(SourceError, match="invalid bolt url"):
         open_connector("flows", {"type": "neo4j", "url": "ftp://nowhere"}, workspace=Path("."))
     with pytest.raises(ConfigError, match="not a plain identifier"):
@@ -316,10 +312,8 @@ def test_warrant_plan_exports_each_new_plan_when_after_plan_is_set(
     assert planned.exit_code == 0, planned.output
     plan_id = json.loads(planned.output)["id"]
     with bolt_session(seeded) as session:
-        found = session.run(
-            "MATCH (p:Plan {id: $id}) RETURN count(p) AS n",
-            bolt_params({"id": plan_id}, dialect="falkordb"),
-        ).single()
+        found = session.run("MATCH (p:Plan {id: $id}) RETURN count(p) AS n",
+                            bolt_params({"id": plan_id}, dialect="falkordb")).single()
     assert found is not None and found["n"] == 1
 
 
@@ -340,12 +334,9 @@ def test_export_after_plan_follows_the_setting(
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(
-    value=st.text(
-        alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"),
-        max_size=40,
-    )
-)
+@given(value=st.text(
+    alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=40
+))
 def test_any_string_round_trips_through_falkordb(falkordb: FalkorServer, value: str) -> None:
     """Escaped strings arrive exactly as sent (except NUL, which FalkorDB's C strings end at)."""
     with bolt_session(falkordb) as session:

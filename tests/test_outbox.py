@@ -96,8 +96,8 @@ def make_outbox(
         engine,
         clock=clock,
         rng=random.Random(SEED),
-        policy=policy
-        or RetryPolicy(max_attempts=4, base_delay_s=1.0, max_delay_s=8.0, lease_s=30.0),
+        policy=policy or RetryPolicy(max_attempts=4, base_delay_s=1.0, max_delay_s=8.0,
+                                     lease_s=30.0),
         executors=executors,
         breaker_policy=breaker or BreakerPolicy(failure_threshold=100, cooldown_s=10.0),
     )
@@ -105,15 +105,11 @@ def make_outbox(
     return outbox
 
 
-def step(
-    action_id: str, *after: str, action_type: str = "notify", plan: str = "p1"
-) -> ActionEnvelope:
+def step(action_id: str, *after: str, action_type: str = "notify", plan: str = "p1"
+         ) -> ActionEnvelope:
     return ActionEnvelope.create(
-        action_id=action_id,
-        plan_id=plan,
-        action_type=action_type,
-        payload={"step": action_id},
-        after=after,
+        action_id=action_id, plan_id=plan, action_type=action_type,
+        payload={"step": action_id}, after=after,
     )
 
 
@@ -166,12 +162,8 @@ def test_enqueue_is_idempotent_and_conflicts_on_different_content(
     ],
 )
 def test_bad_enqueue_stores_nothing(
-    engine: Engine,
-    clock: ManualClock,
-    receivers: Callable[..., WebhookReceiver],
-    batch: list[ActionEnvelope],
-    error: type[Exception],
-    text: str,
+    engine: Engine, clock: ManualClock, receivers: Callable[..., WebhookReceiver],
+    batch: list[ActionEnvelope], error: type[Exception], text: str,
 ) -> None:
     outbox = make_outbox(engine, clock, {"notify": receivers()})
     with pytest.raises(error) as info:
@@ -336,7 +328,9 @@ def test_dead_step_holds_dependants_until_retried(
     broken = receivers("broken", WebhookBehaviour(status=400))
     hook = receivers()
     outbox = make_outbox(engine, clock, {"first": broken, "notify": hook})
-    outbox.enqueue_many([step("a", action_type="first"), step("b", "a"), step("c", "b"), step("d")])
+    outbox.enqueue_many(
+        [step("a", action_type="first"), step("b", "a"), step("c", "b"), step("d")]
+    )
     assert outbox.run_until_settled(timeout_s=10).settled
     status = outbox.plan_status("p1")
     assert status.dead == ("a",) and status.held == ("b", "c")
@@ -414,12 +408,8 @@ def test_full_jitter_stays_under_the_capped_exponential_ceiling(attempt: int, se
 
 @pytest.mark.parametrize(
     "kwargs",
-    [
-        {"max_attempts": 0},
-        {"base_delay_s": -1.0},
-        {"base_delay_s": 5.0, "max_delay_s": 1.0},
-        {"lease_s": 0.0},
-    ],
+    [{"max_attempts": 0}, {"base_delay_s": -1.0}, {"base_delay_s": 5.0, "max_delay_s": 1.0},
+     {"lease_s": 0.0}],
 )
 def test_bad_retry_policies_are_rejected(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):

@@ -60,12 +60,13 @@ def test_case_errors_are_reported_not_raised(tmp_path: Path, case: str, fragment
 
 def test_unsat_expectation_and_decide_mode(tmp_path: Path) -> None:
     (tmp_path / "c.yaml").write_text(
-        "cases:\n  - name: conflict\n    goal: staff\n    unsat: true\n"
+        "cases:\n"
+        "  - name: conflict\n    goal: staff\n    unsat: true\n"
     )
     assert run_rule_tests(load_rules(DATA / "conflict"), tmp_path).passed
     (tmp_path / "c.yaml").write_text(
         "name: decide a held flow\n"
-        'facts: |\n  legal_hold("f/9").\n'
+        "facts: |\n  legal_hold(\"f/9\").\n"
         "proposed: 'suspend_flow(\"f/9\")'\n"
         "plan: {decisions: {'suspend_flow(\"f/9\")': deny}}\n"
     )

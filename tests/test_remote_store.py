@@ -58,12 +58,10 @@ def own_server() -> Iterator[OxigraphServer]:
 
 
 def test_a_batch_is_one_update_request() -> None:
-    text = update_request(
-        [
-            GraphChange(G, removed=[T1], added=[T2]),
-            GraphChange(ox.NamedNode("urn:test:other"), added=[T1]),
-        ]
-    )
+    text = update_request([
+        GraphChange(G, removed=[T1], added=[T2]),
+        GraphChange(ox.NamedNode("urn:test:other"), added=[T1]),
+    ])
     assert text.count("DELETE DATA") == 1 and text.count("INSERT DATA") == 2
     assert text.index("DELETE DATA") < text.index("INSERT DATA")
 
@@ -109,9 +107,8 @@ def test_query_errors_and_unexpected_answers(oxigraph_server: OxigraphServer) ->
     store = remote(oxigraph_server)
     with pytest.raises(QueryError, match="rejected the query"):
         store.query("SELECT ?x WHERE {")
-    odd = RemoteSparqlStore(
-        query_url=oxigraph_server.base_url + "/", update_url="http://x/", retries=0
-    )
+    odd = RemoteSparqlStore(query_url=oxigraph_server.base_url + "/", update_url="http://x/",
+                            retries=0)
     with pytest.raises((StoreError, QueryError)):
         odd.query("ASK {}")
     odd.close()
@@ -133,13 +130,9 @@ def test_credentials_are_sent_but_never_shown() -> None:
     assert redact_url("http://user:pa55@kg.example:7200/repositories/x") == (
         "http://***@kg.example:7200/repositories/x"
     )
-    store = RemoteSparqlStore(
-        query_url="http://u:pa55@127.0.0.1:9/query",
-        update_url="http://u:pa55@127.0.0.1:9/update",
-        auth=("u", "pa55"),
-        retries=0,
-        timeout_s=1,
-    )
+    store = RemoteSparqlStore(query_url="http://u:pa55@127.0.0.1:9/query",
+                              update_url="http://u:pa55@127.0.0.1:9/update",
+                              auth=("u", "pa55"), retries=0, timeout_s=1)
     with pytest.raises(StoreError) as err:
         store.count()
     assert "pa55" not in str(err.value) and "pa55" not in repr(err.value.details)
@@ -177,12 +170,8 @@ def test_ingest_and_replay_run_against_the_remote_store(
     again = Ingestor(ws, store, clock=_clock).ingest()
     assert all(s.unchanged for s in again)
     assert {g.value: store.count(g) for g in store.graphs()} == before
-    assert (
-        httpx.get(
-            oxigraph_server.base_url + "/query", params={"query": "ASK {}"}, timeout=10
-        ).status_code
-        == 200
-    )
+    assert httpx.get(oxigraph_server.base_url + "/query", params={"query": "ASK {}"},
+                     timeout=10).status_code == 200
     store.close()
 
 

@@ -100,10 +100,8 @@ def test_undefined_prefix_is_a_shapes_error(tmp_path: Path) -> None:
 )
 def test_ontology_node_must_be_unique(tmp_path: Path, text: str, found: str) -> None:
     path = tmp_path / "s.ttl"
-    header = (
-        HEADER
-        if "urn:x" in text
-        else HEADER.replace('<urn:test:shapes> a owl:Ontology ; owl:versionInfo "1" .\n', "")
+    header = HEADER if "urn:x" in text else HEADER.replace(
+        '<urn:test:shapes> a owl:Ontology ; owl:versionInfo "1" .\n', ""
     )
     path.write_text(header + text)
     with pytest.raises(ShapesError, match=found) as err:
@@ -150,75 +148,35 @@ TARGET = "ex:S a sh:NodeShape ; sh:targetClass ex:A ; "
 LOCALITY = [
     ("datatype", TARGET + "sh:property [ sh:path ex:p ; sh:datatype xsd:string ] .", set()),
     ("class", TARGET + "sh:property [ sh:path ex:p ; sh:class ex:B ] .", set()),
-    (
-        "alternative",
-        TARGET + "sh:property [ sh:path [ sh:alternativePath (ex:p ex:q) ] ; sh:class ex:B ] .",
-        set(),
-    ),
-    (
-        "or-of-datatypes",
-        TARGET + "sh:property [ sh:path ex:p ; sh:or ( [ sh:datatype xsd:int ] "
-        "[ sh:datatype xsd:string ] ) ] .",
-        set(),
-    ),
-    (
-        "qualified-datatype",
-        TARGET + "sh:property [ sh:path ex:p ; sh:qualifiedValueShape "
-        "[ sh:datatype xsd:int ] ; sh:qualifiedMinCount 1 ] .",
-        set(),
-    ),
+    ("alternative", TARGET + "sh:property [ sh:path [ sh:alternativePath (ex:p ex:q) ] ; "
+     "sh:class ex:B ] .", set()),
+    ("or-of-datatypes", TARGET + "sh:property [ sh:path ex:p ; sh:or ( [ sh:datatype xsd:int ] "
+     "[ sh:datatype xsd:string ] ) ] .", set()),
+    ("qualified-datatype", TARGET + "sh:property [ sh:path ex:p ; sh:qualifiedValueShape "
+     "[ sh:datatype xsd:int ] ; sh:qualifiedMinCount 1 ] .", set()),
     ("equals-on-focus", TARGET + "sh:property [ sh:path ex:p ; sh:equals ex:q ] .", set()),
     ("closed-focus", TARGET + "sh:closed true ; sh:property [ sh:path ex:p ] .", set()),
-    (
-        "subjects-of",
-        "ex:S a sh:NodeShape ; sh:targetSubjectsOf ex:p ; "
-        "sh:property [ sh:path ex:p ; sh:minCount 1 ] .",
-        set(),
-    ),
-    (
-        "node-on-focus",
-        TARGET + "sh:node ex:T . ex:T sh:property [ sh:path ex:p ; sh:minCount 1 ] .",
-        set(),
-    ),
-    (
-        "inverse",
-        TARGET + "sh:property [ sh:path [ sh:inversePath ex:p ] ; sh:minCount 1 ] .",
-        {"sh:inversePath"},
-    ),
-    ("sequence", TARGET + "sh:property [ sh:path ( ex:p ex:q ) ; sh:minCount 1 ] .", {"rdf:first"}),
-    (
-        "transitive",
-        TARGET + "sh:property [ sh:path [ sh:zeroOrMorePath ex:p ] ; sh:class ex:B ] .",
-        {"sh:zeroOrMorePath"},
-    ),
-    (
-        "objects-of",
-        "ex:S a sh:NodeShape ; sh:targetObjectsOf ex:p ; sh:nodeKind sh:IRI .",
-        {"sh:targetObjectsOf"},
-    ),
+    ("subjects-of", "ex:S a sh:NodeShape ; sh:targetSubjectsOf ex:p ; "
+     "sh:property [ sh:path ex:p ; sh:minCount 1 ] .", set()),
+    ("node-on-focus", TARGET + "sh:node ex:T . ex:T sh:property [ sh:path ex:p ; "
+     "sh:minCount 1 ] .", set()),
+    ("inverse", TARGET + "sh:property [ sh:path [ sh:inversePath ex:p ] ; sh:minCount 1 ] .",
+     {"sh:inversePath"}),
+    ("sequence", TARGET + "sh:property [ sh:path ( ex:p ex:q ) ; sh:minCount 1 ] .",
+     {"rdf:first"}),
+    ("transitive", TARGET + "sh:property [ sh:path [ sh:zeroOrMorePath ex:p ] ; "
+     "sh:class ex:B ] .", {"sh:zeroOrMorePath"}),
+    ("objects-of", "ex:S a sh:NodeShape ; sh:targetObjectsOf ex:p ; sh:nodeKind sh:IRI .",
+     {"sh:targetObjectsOf"}),
     ("sparql", TARGET + 'sh:sparql [ sh:select "SELECT $this WHERE { }" ] .', {"sh:sparql"}),
-    (
-        "node-into-value",
-        TARGET + "sh:property [ sh:path ex:p ; sh:node ex:T ] . "
-        "ex:T sh:property [ sh:path ex:q ; sh:minCount 1 ] .",
-        {"sh:property"},
-    ),
-    (
-        "closed-value",
-        TARGET + "sh:property [ sh:path ex:p ; sh:node ex:T ] . ex:T sh:closed true .",
-        {"sh:closed"},
-    ),
-    (
-        "equals-on-value",
-        TARGET + "sh:property [ sh:path ex:p ; sh:node ex:T ] . ex:T sh:equals ex:q .",
-        {"sh:equals"},
-    ),
-    (
-        "custom-component",
-        TARGET + "ex:flag true . ex:C a sh:ConstraintComponent ; "
-        "sh:parameter [ sh:path ex:flag ] .",
-        {"sh:ConstraintComponent"},
-    ),
+    ("node-into-value", TARGET + "sh:property [ sh:path ex:p ; sh:node ex:T ] . "
+     "ex:T sh:property [ sh:path ex:q ; sh:minCount 1 ] .", {"sh:property"}),
+    ("closed-value", TARGET + "sh:property [ sh:path ex:p ; sh:node ex:T ] . "
+     "ex:T sh:closed true .", {"sh:closed"}),
+    ("equals-on-value", TARGET + "sh:property [ sh:path ex:p ; sh:node ex:T ] . "
+     "ex:T sh:equals ex:q .", {"sh:equals"}),
+    ("custom-component", TARGET + "ex:flag true . ex:C a sh:ConstraintComponent ; "
+     "sh:parameter [ sh:path ex:flag ] .", {"sh:ConstraintComponent"}),
 ]
 
 

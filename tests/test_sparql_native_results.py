@@ -51,18 +51,13 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphStore]:
 
 
 def _budget() -> Budget:
-    return Budget(deadline=time.monotonic() + 60, result_limit=10**9, cancelled=threading.Event())
+    return Budget(deadline=time.monotonic() + 60, result_limit=10**9,
+                  cancelled=threading.Event())
 
 
 def _new(store: OxigraphStore, query: str, media_type: str) -> Answer:
-    return evaluate(
-        store,
-        QueryRequest(query),
-        accept=media_type,
-        base_iri=BASE,
-        budget=_budget(),
-        timeout_s=60.0,
-    )
+    return evaluate(store, QueryRequest(query), accept=media_type, base_iri=BASE,
+                    budget=_budget(), timeout_s=60.0)
 
 
 def _result(store: OxigraphStore, query: str) -> ox.QuerySolutions | ox.QueryTriples:
@@ -79,9 +74,8 @@ def _old_solutions(store: OxigraphStore, query: str, offer: ResultsOffer) -> byt
     lines = ["\t".join(f"?{v.value}" for v in variables)]
     for row in result:
         lines.append("\t".join("" if row[v] is None else str(row[v]) for v in variables))
-    parsed = ox.parse_query_results(
-        ("\n".join(lines) + "\n").encode(), format=ox.QueryResultsFormat.TSV
-    )
+    parsed = ox.parse_query_results(("\n".join(lines) + "\n").encode(),
+                                    format=ox.QueryResultsFormat.TSV)
     assert isinstance(parsed, ox.QuerySolutions)
     return parsed.serialize(format=offer.format) or b""
 
@@ -134,7 +128,8 @@ def _canonical(body: bytes, fmt: ox.RdfFormat) -> list[tuple[str, str, str]]:
             return names.setdefault(t.value, f"_:n{len(names)}")
         return str(t)
 
-    out = [(term(q.subject), term(q.predicate), term(q.object)) for q in ox.parse(body, format=fmt)]
+    out = [(term(q.subject), term(q.predicate), term(q.object))
+           for q in ox.parse(body, format=fmt)]
     assert out
     return out
 
@@ -147,38 +142,31 @@ def test_triple_terms_are_answered() -> None:
     store.raw.add(ox.Quad(a, p, ox.Triple(a, p, ox.Literal("x\ty\nz"))))
     with pytest.raises(SyntaxError):
         _old_solutions(store, "SELECT ?o { ?s ?p ?o }", SOLUTION_OFFERS[0])
-    for query, fmt in (
-        ("SELECT ?o { ?s ?p ?o }", ox.QueryResultsFormat.JSON),
-        ("SELECT ?o { ?s ?p ?o }", ox.QueryResultsFormat.XML),
-    ):
+    for query, fmt in (("SELECT ?o { ?s ?p ?o }", ox.QueryResultsFormat.JSON),
+                       ("SELECT ?o { ?s ?p ?o }", ox.QueryResultsFormat.XML)):
         direct = store.raw.query(query)
         assert isinstance(direct, ox.QuerySolutions)
-        media = "application/sparql-results+" + (
-            "json" if fmt == ox.QueryResultsFormat.JSON else "xml"
-        )
+        media = "application/sparql-results+" + ("json" if fmt == ox.QueryResultsFormat.JSON
+                                                 else "xml")
         assert _new(store, query, media).body == direct.serialize(format=fmt)
     graph = _new(store, "CONSTRUCT WHERE { ?s ?p ?o }", "text/turtle").body
     assert list(ox.parse(graph, format=ox.RdfFormat.TURTLE)) == [
-        ox.Quad(a, p, ox.Triple(a, p, ox.Literal("x\ty\nz")))
-    ]
+        ox.Quad(a, p, ox.Triple(a, p, ox.Literal("x\ty\nz")))]
 
 
 def _limited(store: OxigraphStore, query: str, limit: int, media_type: str) -> Answer:
-    budget = Budget(deadline=time.monotonic() + 60, result_limit=limit, cancelled=threading.Event())
-    return evaluate(
-        store, QueryRequest(query), accept=media_type, base_iri=BASE, budget=budget, timeout_s=60.0
-    )
+    budget = Budget(deadline=time.monotonic() + 60, result_limit=limit,
+                    cancelled=threading.Event())
+    return evaluate(store, QueryRequest(query), accept=media_type, base_iri=BASE,
+                    budget=budget, timeout_s=60.0)
 
 
-@pytest.mark.parametrize(
-    ("query", "media_type"),
-    [
-        (SELECTS[3], "application/sparql-results+json"),
-        (SELECTS[3], "text/tab-separated-values"),
-        (CONSTRUCTS[0], "text/turtle"),
-        (CONSTRUCTS[0], "application/n-triples"),
-    ],
-)
+@pytest.mark.parametrize(("query", "media_type"), [
+    (SELECTS[3], "application/sparql-results+json"),
+    (SELECTS[3], "text/tab-separated-values"),
+    (CONSTRUCTS[0], "text/turtle"),
+    (CONSTRUCTS[0], "application/n-triples"),
+])
 def test_the_result_limit_counts_solutions_and_triples(
     store: OxigraphStore, query: str, media_type: str
 ) -> None:

@@ -216,9 +216,8 @@ def test_protocol(w3c_test: str, manifest: rdflib.Graph, endpoint: Endpoint) -> 
                 assert _boolean(response) is req.expected_boolean
 
 
-def test_not_applicable_is_exactly_the_successful_updates(
-    manifest: rdflib.Graph, shared_dir: Path
-) -> None:
+def test_not_applicable_is_exactly_the_successful_updates(manifest: rdflib.Graph,
+                                                          shared_dir: Path) -> None:
     """The exclusions are the 7 tests whose update must succeed, and nothing else."""
     assert len(NOT_APPLICABLE) == 7
     names = _manifest_names(shared_dir / SUITE)
@@ -235,8 +234,10 @@ def test_default_graph_is_the_union_of_named_graphs(endpoint: Endpoint) -> None:
     """Without a dataset in the request or the query, the named graphs' union is queried."""
     query = "ASK { <http://kasei.us/2009/09/sparql/data/data1.rdf> a ?t }"
     with httpx.Client(base_url=endpoint.server.base_url) as client:
-        r = client.get("/sparql", params={"query": query}, headers={"X-API-Key": endpoint.key})
+        r = client.get("/sparql", params={"query": query},
+                       headers={"X-API-Key": endpoint.key})
         assert r.json()["boolean"] is True
         with_from = "ASK FROM <http://kasei.us/2009/09/sparql/data/data3.rdf> " + query[4:]
-        r = client.get("/sparql", params={"query": with_from}, headers={"X-API-Key": endpoint.key})
+        r = client.get("/sparql", params={"query": with_from},
+                       headers={"X-API-Key": endpoint.key})
         assert r.json()["boolean"] is False, "FROM replaces the union default graph"

@@ -32,10 +32,12 @@ from tests.servers.postgres import free_port
 EX = "https://example.org/"
 DATA = "\n".join(
     f'<{EX}sys/{i}> a <{EX}System> ; <http://www.w3.org/2000/01/rdf-schema#label> "system {i}" ;'
-    f' <{EX}owner> [ <{EX}name> "owner {i}" ] .'
+    f" <{EX}owner> [ <{EX}name> \"owner {i}\" ] ."
     for i in range(1, 13)
 )
-CONSTRUCT = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH <urn:test:systems> { ?s ?p ?o } }"
+CONSTRUCT = (
+    "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH <urn:test:systems> { ?s ?p ?o } }"
+)
 SELECT = (
     f"SELECT ?id ?label WHERE {{ GRAPH <urn:test:systems> {{ ?s a <{EX}System> ; "
     f"<http://www.w3.org/2000/01/rdf-schema#label> ?label "
@@ -59,20 +61,15 @@ def endpoint(oxigraph_server: OxigraphServer) -> Iterator[OxigraphServer]:
 @pytest.mark.parametrize("page_size", [0, 5, 100])
 def test_construct_gives_one_record_per_subject(endpoint: OxigraphServer, page_size: int) -> None:
     records = read_construct(
-        name="inventory",
-        endpoint=endpoint.query_url,
-        query=CONSTRUCT + " ORDER BY ?s ?p ?o" if page_size else CONSTRUCT,
-        page_size=page_size,
+        name="inventory", endpoint=endpoint.query_url, query=CONSTRUCT + " ORDER BY ?s ?p ?o"
+        if page_size else CONSTRUCT, page_size=page_size,
     )
     subjects = [r.locator.key for r in records]
     assert len([s for s in subjects if s and s.startswith(f"subject={EX}sys/")]) == 12
     assert len(records) == 24  # 12 systems + 12 skolemised owners
     owners = [r for r in records if r.locator.key and "bnode" in r.locator.key]
-    assert all(
-        str(t.subject).startswith("<urn:warrant:bnode:inventory:")
-        for r in owners
-        for t in r.triples
-    )
+    assert all(str(t.subject).startswith("<urn:warrant:bnode:inventory:") for r in owners
+               for t in r.triples)
     again = read_construct(name="inventory", endpoint=endpoint.query_url, query=CONSTRUCT)
     assert sum(len(r.triples) for r in again) == 48
 
@@ -105,8 +102,7 @@ def test_a_sparql_workspace_ingests_through_the_gate(
     store = OxigraphStore(None)
     summaries = Ingestor(ws, store, clock=lambda: datetime(2026, 1, 1, tzinfo=UTC)).ingest()
     assert [(s.source, s.records, s.quarantined) for s in summaries] == [
-        ("mapped", 12, 0),
-        ("raw", 24, 0),
+        ("mapped", 12, 0), ("raw", 24, 0)
     ]
     assert store.count(ox.NamedNode("urn:warrant:graph:source:mapped")) == 24
 
@@ -145,11 +141,8 @@ class _Garbage(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             return
         body = b"<a> <b> ." if "ntriples" in _Garbage.mode else b'{"head": {"vars": ["x"]'
-        ctype = (
-            "application/n-triples"
-            if "ntriples" in _Garbage.mode
-            else ("application/sparql-results+json")
-        )
+        ctype = "application/n-triples" if "ntriples" in _Garbage.mode else (
+            "application/sparql-results+json")
         self.send_response(200)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -195,9 +188,8 @@ def test_a_503_is_retried_and_a_timeout_reported(garbage: str) -> None:
 def test_credentials_never_appear_in_errors() -> None:
     url = f"http://127.0.0.1:{free_port()}/query"
     with pytest.raises(SourceError) as err:
-        read_construct(
-            name="x", endpoint=url, query=CONSTRUCT, user="u", password="s3cr3t-pw", retries=0
-        )
+        read_construct(name="x", endpoint=url, query=CONSTRUCT, user="u", password="s3cr3t-pw",
+                       retries=0)
     assert "s3cr3t" not in str(err.value)
 
 

@@ -63,19 +63,11 @@ def snapshot(store: KnowledgeStore) -> dict[str, set[ox.Triple]]:
 
 
 def test_apply_adds_and_removes_across_graphs(store: KnowledgeStore) -> None:
-    store.apply(
-        [
-            GraphChange(G1, added=[t("a", n("b")), t("a", ox.Literal("x"), LABEL)]),
-            GraphChange(G2, added=[t("c", ox.Literal(3))]),
-        ]
-    )
+    store.apply([GraphChange(G1, added=[t("a", n("b")), t("a", ox.Literal("x"), LABEL)]),
+                 GraphChange(G2, added=[t("c", ox.Literal(3))])])
     assert store.count(G1) == 2 and store.count(G2) == 1
-    store.apply(
-        [
-            GraphChange(G1, removed=[t("a", n("b"))], added=[t("a", n("z"))]),
-            GraphChange(G2, removed=[t("c", ox.Literal(3))]),
-        ]
-    )
+    store.apply([GraphChange(G1, removed=[t("a", n("b"))], added=[t("a", n("z"))]),
+                 GraphChange(G2, removed=[t("c", ox.Literal(3))])])
     assert set(store.triples(G1)) == {t("a", n("z")), t("a", ox.Literal("x"), LABEL)}
     # An emptied graph may stay listed (Oxigraph keeps empty named graphs; most stores do not).
     assert [g for g in store.graphs() if store.count(g)] == [G1]
@@ -87,21 +79,17 @@ def test_a_failing_batch_leaves_the_store_unchanged(store: KnowledgeStore) -> No
     before = snapshot(store)
     bad = ox.Triple(ox.BlankNode("b0"), P, n("x"))
     with pytest.raises(StoreError, match="blank node"):
-        store.apply(
-            [
-                GraphChange(G1, removed=[t("a", n("b"))], added=[t("new", n("x"))]),
-                GraphChange(G2, added=[t("other", n("y"))]),
-                GraphChange(ox.NamedNode("urn:test:graph:three"), removed=[bad], added=[bad]),
-            ]
-        )
+        store.apply([
+            GraphChange(G1, removed=[t("a", n("b"))], added=[t("new", n("x"))]),
+            GraphChange(G2, added=[t("other", n("y"))]),
+            GraphChange(ox.NamedNode("urn:test:graph:three"), removed=[bad], added=[bad]),
+        ])
     assert snapshot(store) == before
 
 
 def test_reapplying_a_batch_changes_nothing(store: KnowledgeStore) -> None:
-    batch = [
-        GraphChange(G1, removed=[t("gone", n("x"))], added=[t("a", n("b"))]),
-        GraphChange(G2, added=[t("c", ox.Literal("d", language="en"))]),
-    ]
+    batch = [GraphChange(G1, removed=[t("gone", n("x"))], added=[t("a", n("b"))]),
+             GraphChange(G2, added=[t("c", ox.Literal("d", language="en"))])]
     store.apply(batch)
     first = snapshot(store)
     store.apply(batch)
@@ -112,12 +100,8 @@ def test_reapplying_a_batch_changes_nothing(store: KnowledgeStore) -> None:
 
 
 def test_match_by_pattern_and_graph(store: KnowledgeStore) -> None:
-    store.apply(
-        [
-            GraphChange(G1, added=[t("a", n("b")), t("a", ox.Literal("l"), LABEL)]),
-            GraphChange(G2, added=[t("a", n("c"))]),
-        ]
-    )
+    store.apply([GraphChange(G1, added=[t("a", n("b")), t("a", ox.Literal("l"), LABEL)]),
+                 GraphChange(G2, added=[t("a", n("c"))])])
     everywhere = {(q.triple, q.graph_name) for q in store.match(n("a"), P, None)}
     assert everywhere == {(t("a", n("b")), G1), (t("a", n("c")), G2)}
     in_g2 = [q.triple for q in store.match(None, None, None, G2)]
@@ -129,20 +113,20 @@ def test_match_by_pattern_and_graph(store: KnowledgeStore) -> None:
 
 
 def test_select_runs_over_the_union_of_named_graphs(store: KnowledgeStore) -> None:
-    store.apply([GraphChange(G1, added=[t("a", n("b"))]), GraphChange(G2, added=[t("b", n("c"))])])
+    store.apply([GraphChange(G1, added=[t("a", n("b"))]),
+                 GraphChange(G2, added=[t("b", n("c"))])])
     rows = list(store.select(f"SELECT ?x ?z WHERE {{ ?x <{P.value}> ?y . ?y <{P.value}> ?z }}"))
     assert rows == [{"x": n("a"), "z": n("c")}]
-    optional = list(
-        store.select(
-            f"SELECT ?x ?l WHERE {{ ?x <{P.value}> ?y "
-            f"OPTIONAL {{ ?x <{LABEL.value}> ?l }} }} ORDER BY ?x"
-        )
-    )
+    optional = list(store.select(
+        f"SELECT ?x ?l WHERE {{ ?x <{P.value}> ?y "
+        f"OPTIONAL {{ ?x <{LABEL.value}> ?l }} }} ORDER BY ?x"
+    ))
     assert optional == [{"x": n("a")}, {"x": n("b")}]
 
 
 def test_query_kinds_and_datasets(store: KnowledgeStore) -> None:
-    store.apply([GraphChange(G1, added=[t("a", n("b"))]), GraphChange(G2, added=[t("b", n("c"))])])
+    store.apply([GraphChange(G1, added=[t("a", n("b"))]),
+                 GraphChange(G2, added=[t("b", n("c"))])])
     ask = store.query("ASK { GRAPH ?g { ?s ?p ?o } }")
     assert isinstance(ask, ox.QueryBoolean) and bool(ask)
     graph = store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{G2.value}> {{ ?s ?p ?o }} }}")

@@ -28,7 +28,8 @@ P = ox.NamedNode("https://example.org/p")
 
 def triples(n: int, tag: str = "s") -> list[ox.Triple]:
     return [
-        ox.Triple(ox.NamedNode(f"https://example.org/{tag}{i}"), P, ox.Literal(i)) for i in range(n)
+        ox.Triple(ox.NamedNode(f"https://example.org/{tag}{i}"), P, ox.Literal(i))
+        for i in range(n)
     ]
 
 

@@ -51,7 +51,7 @@ def test_a_missing_variable_names_the_key_and_never_the_secret(tmp_path: Path) -
     [
         ('[sources.v]\ntype = "csv"\nmapping = "m.yaml"\npth = "x"\n', "sources.v.csv.pth"),
         ('[sources.v]\ntype = "excel"\n', "sources.v"),
-        ('[rules]\ntime_limit_s = "soon"\n', "rules.time_limit_s"),
+        ("[rules]\ntime_limit_s = \"soon\"\n", "rules.time_limit_s"),
     ],
 )
 def test_unknown_or_wrong_keys_are_named(tmp_path: Path, text: str, where: str) -> None:

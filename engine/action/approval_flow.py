@@ -123,39 +123,25 @@ class ApprovalFlow:
                 code="forbidden",
                 details={"required_any_of": [needed]},
             )
-            self.audit.append(
-                AuditKind.AUTH_FAILURE,
-                actor=actor,
-                subject=f"approval:{entry_id}",
-                payload={"status": 403, "code": "forbidden", "reason": error.message},
-                at=at,
-            )
+            self.audit.append(AuditKind.AUTH_FAILURE, actor=actor, subject=f"approval:{entry_id}",
+                              payload={"status": 403, "code": "forbidden",
+                                       "reason": error.message}, at=at)
             raise error
         state = ApprovalState.APPROVED if approve else ApprovalState.REJECTED
         with write(self.engine) as conn:
-            decided = self.approvals.decide(
-                conn, entry_id, state=state, approver=actor, comment=comment, at=at
-            )
+            decided = self.approvals.decide(conn, entry_id, state=state, approver=actor,
+                                            comment=comment, at=at)
             self.audit.append(
                 AuditKind.APPROVAL if approve else AuditKind.REJECTION,
                 actor=actor,
                 subject=f"approval:{entry_id}",
-                payload={
-                    "plan_id": entry.plan_id,
-                    "action": entry.action,
-                    "role": entry.role,
-                    "comment": comment,
-                },
+                payload={"plan_id": entry.plan_id, "action": entry.action, "role": entry.role,
+                         "comment": comment},
                 at=at,
                 conn=conn,
             )
-        self.store.apply(
-            [
-                GraphChange(
-                    GRAPH_DECISIONS, added=approval_triples(decided, principal_id=principal.id)
-                )
-            ]
-        )
+        self.store.apply([GraphChange(GRAPH_DECISIONS,
+                                      added=approval_triples(decided, principal_id=principal.id))])
         return decided
 
     def recheck(self, entry: Approval, record: PlanRecord, *, actor: str) -> Recheck:
@@ -181,24 +167,14 @@ class ApprovalFlow:
                 "approval.superseded",
                 actor=actor,
                 subject=f"approval:{entry.id}",
-                payload={
-                    "plan_id": entry.plan_id,
-                    "action": entry.action,
-                    "changed_facts": list(changed),
-                    "new_decision": stored.id,
-                    "new_kind": kind,
-                    "new_approval": new_ids[0] if new_ids else None,
-                },
+                payload={"plan_id": entry.plan_id, "action": entry.action,
+                         "changed_facts": list(changed), "new_decision": stored.id,
+                         "new_kind": kind, "new_approval": new_ids[0] if new_ids else None},
                 at=self.clock.now(),
                 conn=conn,
             )
-        return Recheck(
-            holds=False,
-            changed_facts=changed,
-            new_decision_id=stored.id,
-            new_kind=kind,
-            new_approval_id=new_ids[0] if new_ids else None,
-        )
+        return Recheck(holds=False, changed_facts=changed, new_decision_id=stored.id,
+                       new_kind=kind, new_approval_id=new_ids[0] if new_ids else None)
 
     def _changed_facts(self, basis: tuple[BasisFact, ...]) -> tuple[str, ...]:
         kg, _facts = self.plane.facts()
@@ -247,13 +223,9 @@ class ApprovalFlow:
                 "dispatch.request",
                 actor=actor,
                 subject=f"plan:{record.id}",
-                payload={
-                    "enqueued": new,
-                    "steps": [
-                        {"action_id": s.action_id, "state": s.state, "detail": s.detail}
-                        for s in selection.steps
-                    ],
-                },
+                payload={"enqueued": new,
+                         "steps": [{"action_id": s.action_id, "state": s.state,
+                                    "detail": s.detail} for s in selection.steps]},
                 at=self.clock.now(),
                 conn=conn,
             )
@@ -270,9 +242,8 @@ class ApprovalFlow:
         self, entry_id: str, *, principal: Principal, actor: str, approve: bool, comment: str
     ) -> tuple[Approval, DispatchReport | None]:
         """Decide an entry; when its plan asked to be dispatched, dispatch it now (re-checked)."""
-        decided = self.decide(
-            entry_id, principal=principal, actor=actor, approve=approve, comment=comment
-        )
+        decided = self.decide(entry_id, principal=principal, actor=actor, approve=approve,
+                              comment=comment)
         if not (approve and decided.dispatch):
             return decided, None
         record = self.plans.get(decided.plan_id)

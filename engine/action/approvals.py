@@ -307,9 +307,8 @@ class ApprovalStore:
         conn.execute(
             sa.update(approvals)
             .where(approvals.c.id == approval_id)
-            .values(
-                state=state.value, approver=approver, comment=comment, decided_at=at.isoformat()
-            )
+            .values(state=state.value, approver=approver, comment=comment,
+                    decided_at=at.isoformat())
         )
         return self.get(approval_id, conn=conn)
 

@@ -46,12 +46,8 @@ metadata = sa.MetaData()
 audit_entries = sa.Table(
     "audit_entries",
     metadata,
-    sa.Column(
-        "seq",
-        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-        primary_key=True,
-        autoincrement=False,
-    ),
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
+              autoincrement=False),
     sa.Column("kind", sa.String(100), nullable=False),
     sa.Column("actor", sa.Text(), nullable=False),
     sa.Column("subject", sa.Text(), nullable=False),

@@ -72,8 +72,7 @@ def select_steps(
         elif kind == "escalate" and idx not in approved:
             queue = approval_states.get(idx, "pending")
             state = {"rejected": "rejected", "superseded": "superseded"}.get(
-                queue, "awaiting_approval"
-            )  # type: ignore[assignment]
+                queue, "awaiting_approval")  # type: ignore[assignment]
             detail = f"approval `{approval_ids.get(idx, '?')}` is {queue}"
         elif name not in action_types:
             state, detail = "no_executor", f"no executor for action type `{name}`"

@@ -350,6 +350,8 @@ class EntryPointExecutor:
         """Nothing to release."""
 
 
+
+
 def _expand(value: str, env: Mapping[str, str], field: str) -> str:
     def replace(match: re.Match[str]) -> str:
         var = match.group(1)

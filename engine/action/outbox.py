@@ -403,12 +403,8 @@ class Outbox:
             conn.execute(
                 sa.update(outbox)
                 .where(outbox.c.action_id == action_id)
-                .values(
-                    state=MessageState.PENDING,
-                    attempts=0,
-                    next_attempt_us=now_us,
-                    updated_us=now_us,
-                )
+                .values(state=MessageState.PENDING, attempts=0, next_attempt_us=now_us,
+                        updated_us=now_us)
             )
             released = release(conn, action_id, now_us)
             self.audit.append(

@@ -105,7 +105,7 @@ class PrefixMap:
         if self._pattern is not None:
             m = self._pattern.match(iri)
             if m is not None:
-                return f"{self._by_namespace[m.group(0)]}:{iri[m.end() :]}"
+                return f"{self._by_namespace[m.group(0)]}:{iri[m.end():]}"
         scheme = _SCHEME.match(iri)
         if scheme is not None and scheme.group(1) in self.bindings:
             return f"<{iri}>"

@@ -37,17 +37,8 @@ PredicateKind = Literal["class", "object_property", "datatype_property", "proper
 WR_ASP_NAME: Final = rdflib.URIRef("https://w3id.org/warrant/core#aspName")
 RESERVED_NAMES: Final = frozenset(
     {
-        "request",
-        "param",
-        "now",
-        "action",
-        "after",
-        "deny",
-        "escalate",
-        "violation",
-        "finding",
-        "proposed",
-        "cost",
+        "request", "param", "now", "action", "after", "deny", "escalate",
+        "violation", "finding", "proposed", "cost",
     }
 )
 """Predicate names the engine owns (DESIGN "Rules contract"); the ontology may not produce them."""
@@ -73,19 +64,9 @@ _DATATYPES: Final[dict[str, ArgType]] = {
     **{
         str(XSD[n]): "int"
         for n in (
-            "integer",
-            "int",
-            "long",
-            "short",
-            "byte",
-            "nonNegativeInteger",
-            "positiveInteger",
-            "nonPositiveInteger",
-            "negativeInteger",
-            "unsignedLong",
-            "unsignedInt",
-            "unsignedShort",
-            "unsignedByte",
+            "integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
+            "nonPositiveInteger", "negativeInteger", "unsignedLong", "unsignedInt",
+            "unsignedShort", "unsignedByte",
         )
     },
     str(XSD.date): "date",
@@ -226,7 +207,6 @@ def _text(graph: rdflib.Graph, node: rdflib.URIRef, props: Iterable[rdflib.URIRe
     for prop in props:
         values = [o for o in graph.objects(node, prop) if isinstance(o, rdflib.Literal)]
         if values:
-
             def rank(lit: rdflib.Literal) -> tuple[int, str]:
                 lang = (lit.language or "").lower()
                 return (0 if lang.startswith("en") else 1 if not lang else 2, str(lit))
@@ -389,9 +369,9 @@ def derive_schema(ontology: rdflib.Graph, *, prefixes: PrefixMap) -> Schema:
     return Schema(tuple(predicates), prefixes)
 
 
-def descendants(
-    ontology: rdflib.Graph, iri: str, *, via: Literal["class", "property"]
-) -> frozenset[str]:
+def descendants(ontology: rdflib.Graph, iri: str, *, via: Literal["class", "property"]) -> (
+    frozenset[str]
+):
     """``iri`` and everything below it by rdfs:subClassOf / rdfs:subPropertyOf (transitively)."""
     link = RDFS.subClassOf if via == "class" else RDFS.subPropertyOf
     seen = {iri}

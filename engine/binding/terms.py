@@ -188,9 +188,8 @@ def parse_datetime(lexical: str, *, require_zone: bool = False) -> datetime:
     return (naive + extra - offset).replace(tzinfo=UTC)
 
 
-def term_to_symbol(
-    term: ox.NamedNode | ox.Literal | ox.BlankNode | ox.Triple, prefixes: PrefixMap
-) -> clingo.Symbol:
+def term_to_symbol(term: ox.NamedNode | ox.Literal | ox.BlankNode | ox.Triple,
+                   prefixes: PrefixMap) -> clingo.Symbol:
     """The clingo symbol of one RDF term; UnconvertibleTerm when it has none."""
     if isinstance(term, ox.NamedNode):
         return clingo.String(prefixes.compact(term.value))
@@ -307,9 +306,9 @@ class TermIndex:
     def __len__(self) -> int:
         return len(self.entries)
 
-    def symbol(
-        self, term: ox.NamedNode | ox.Literal | ox.BlankNode | ox.Triple
-    ) -> clingo.Symbol | None:
+    def symbol(self, term: ox.NamedNode | ox.Literal | ox.BlankNode | ox.Triple) -> (
+        clingo.Symbol | None
+    ):
         """The symbol of ``term`` (remembered), or None when skipped (counted as a warning)."""
         try:
             sym = term_to_symbol(term, self.prefixes)
@@ -321,9 +320,8 @@ class TermIndex:
             self._remember(term, str(sym))
         return sym
 
-    def add(
-        self, term: ox.NamedNode | ox.Literal | ox.BlankNode | ox.Triple, *, predicate: str = ""
-    ) -> tuple[str, TermKind] | None:
+    def add(self, term: ox.NamedNode | ox.Literal | ox.BlankNode | ox.Triple, *,
+            predicate: str = "") -> tuple[str, TermKind] | None:
         """Convert ``term`` and remember it: its entry, or None when skipped (and counted)."""
         hit = self.entries.get(term)
         if hit is not None:
@@ -348,13 +346,8 @@ class TermIndex:
             self._terms[text] = [known, term]
         return entry
 
-    def skip(
-        self,
-        term: ox.NamedNode | ox.Literal | ox.BlankNode | ox.Triple,
-        reason: WarningReason,
-        *,
-        predicate: str = "",
-    ) -> None:
+    def skip(self, term: ox.NamedNode | ox.Literal | ox.BlankNode | ox.Triple,
+             reason: WarningReason, *, predicate: str = "") -> None:
         """Count one skipped (or, for ``type_mismatch``, suspicious) occurrence of ``term``."""
         if isinstance(term, ox.Literal):
             datatype = term.datatype.value

@@ -256,6 +256,7 @@ def workspace_links(sources: Mapping[str, object]) -> dict[str, SourceLink]:
     return out
 
 
+
 def workspace_sink(workspace: Workspace) -> Neo4jSink | None:
     """The sink of ``[export.neo4j]``, or None when the workspace configures none."""
     target = workspace.config.export.neo4j

@@ -145,7 +145,9 @@ def _add_fact(rows: GraphRows, nid: str, node: FactNode, links: Mapping[str, Sou
         "atom": node.atom,
         "source": node.source,
         "triples": sorted(
-            " ".join(str(t) for t in o.get("compact", ())) for o in origins if isinstance(o, dict)
+            " ".join(str(t) for t in o.get("compact", ()))
+            for o in origins
+            if isinstance(o, dict)
         ),
         "graphs": sorted({str(o.get("graph")) for o in origins if isinstance(o, dict)}),
         "records": sorted({str(r.get("iri")) for r in found}),

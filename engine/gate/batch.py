@@ -179,7 +179,9 @@ def gate_batch(
         data += context.types_of(named)
         data += index.subclass
         if ontology is not None:
-            data += (triple_to_oxigraph(t) for t in ontology.triples((None, RDFS.subClassOf, None)))
+            data += (
+                triple_to_oxigraph(t) for t in ontology.triples((None, RDFS.subClassOf, None))
+            )
     focus = plan.focus
     outcome = validate_triples(data, shapes, focus=focus, rdflib_graph=lambda: _rdflib_graph(data))
     return _verdict(

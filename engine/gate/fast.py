@@ -201,9 +201,9 @@ def evaluate_fast(
             continue
         nodes = index.targets(targets)
         if focus is not None:
-            nodes = (
-                nodes & set(focus) if len(nodes) > len(focus) else {n for n in nodes if n in focus}
-            )
+            nodes = nodes & set(focus) if len(nodes) > len(focus) else {
+                n for n in nodes if n in focus
+            }
         if not nodes:
             continue
         results += _run(fast, sorted_nodes(nodes), index, terms, describe, executor)
@@ -290,7 +290,11 @@ def _suspects(
         return {f: vs for f, vs in values.items() if any(not isinstance(v, kinds) for v in vs)}
     if isinstance(component, PatternConstraintComponent):
         matchers = list(component.compiled_cache.values())  # one per sh:pattern
-        return {f: vs for f, vs in values.items() if not all(_matches(v, matchers) for v in vs)}
+        return {
+            f: vs
+            for f, vs in values.items()
+            if not all(_matches(v, matchers) for v in vs)
+        }
     if isinstance(component, DatatypeConstraintComponent):
         rule = component.datatype_rule
         if rule == XSD.string:
@@ -333,6 +337,8 @@ def _class(
 
 def report_of(split: SplitShapes, results: list[RawResult]) -> rdflib.Graph:
     """The report graph pyshacl would write for these results (``sh:conforms`` included)."""
-    graph, _text = Validator.create_validation_report(split.shapes_graph, not results, results)
+    graph, _text = Validator.create_validation_report(
+        split.shapes_graph, not results, results
+    )
     assert isinstance(graph, rdflib.Graph)
     return graph

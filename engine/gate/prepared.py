@@ -44,6 +44,5 @@ class PreparedQueryGraph(rdflib.Graph):
             ns = initNs or dict(self.namespaces())
             prefixes = tuple(sorted((str(k), URIRef(str(v))) for k, v in ns.items()))
             query_object = _prepared(query_object, prefixes)
-        return super().query(
-            query_object, processor, result, initNs, initBindings, use_store_provided, **kwargs
-        )
+        return super().query(query_object, processor, result, initNs, initBindings,
+                             use_store_provided, **kwargs)

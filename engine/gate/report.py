@@ -134,3 +134,4 @@ def restrict_report(
     if kept:
         out.set((root, SH.conforms, Literal(False, datatype=XSD.boolean)))
     return out, parse_report(out)
+

@@ -267,7 +267,7 @@ def analyse_shapes(graph: rdflib.Graph) -> ShapesAnalysis:
 def _curie(term: URIRef) -> str:
     for prefix, ns in (("sh", str(SH)), ("rdf", str(RDF))):
         if term.startswith(ns):
-            return f"{prefix}:{term[len(ns) :]}"
+            return f"{prefix}:{term[len(ns):]}"
     return str(term)
 
 

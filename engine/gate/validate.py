@@ -58,7 +58,9 @@ def validate_graph(
         for r in outcome.results:
             print(r.severity, r.focus_node, r.message)
     """
-    return run_pyshacl(normalised_graph(data), shapes, ontology=ontology, focus_nodes=focus_nodes)
+    return run_pyshacl(
+        normalised_graph(data), shapes, ontology=ontology, focus_nodes=focus_nodes
+    )
 
 
 def run_pyshacl(

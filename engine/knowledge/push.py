@@ -132,9 +132,8 @@ def _map(
     return list(map_records(doc, fetch, source_name=source))
 
 
-def _locator(
-    source: str, container: str, key: Sequence[str], row: Row, index: int, what: str
-) -> RecordLocator:
+def _locator(source: str, container: str, key: Sequence[str], row: Row, index: int,
+             what: str) -> RecordLocator:
     missing = [k for k in key if k not in row]
     if missing:
         raise ParameterError(
@@ -190,8 +189,7 @@ def pushed_read(
     )
     gone = set(upserts) | set(deletes)
     kept = [
-        r
-        for r in current_records(store, source)
+        r for r in current_records(store, source)
         if r.locator.iri not in gone
         and not (r.locator.container == container and _subjects([r]) & replaced_subjects)
     ]

@@ -11,12 +11,11 @@ looks them up in a grounding of every candidate's world (``decision_table``). ``
 part of the cache key (it changes once a day). A request whose inputs all lie inside the
 domain is answered by the warm control with the inputs as solver assumptions (milliseconds);
 any other request gets a control grounded for exactly its inputs (correct, as slow as a fresh
-solve), also cached. The inputs stay free; at
-most one member of each input family holds (``_selection_rules``), so a request changes no
-truth value and starts no program update (``_Grounded.selection``). Choice atoms, not
-``#external`` ones: a free external and an atom of a choice rule mean the same, but clasp
-prepares every external again on each solve (18k declared decision inputs at 100k triples: 5 ms
-of each solve).
+solve), also cached. The inputs stay free; at most one member of each input family holds
+(``_selection_rules``), so a request changes no truth value and starts no program update
+(``_Grounded.selection``). Choice atoms, not ``#external`` ones: a free external and an atom
+of a choice rule mean the same, but clasp prepares every external again on each solve (18k
+declared decision inputs at 100k triples: 5 ms of each solve).
 
 Determinism: one thread, a fixed seed, ``--opt-strategy=usc`` (branch-and-bound did not prove
 optimality in 60 s on a 100k-triple KG), sorted facts, and ``--forget-on-step`` so a warm

@@ -29,20 +29,14 @@ def main() -> None:
     parser.add_argument("--lease-s", type=float, default=6.0)
     parser.add_argument("--ingest", action="store_true")
     args = parser.parse_args()
-    settings = Settings(
-        workspace=args.workspace, data_dir=args.data_dir, bootstrap_admin_key=SecretStr(args.key)
-    )
+    settings = Settings(workspace=args.workspace, data_dir=args.data_dir,
+                        bootstrap_admin_key=SecretStr(args.key))
     settings.resolved_data_dir().mkdir(parents=True, exist_ok=True)
     store = OxigraphStore(settings.store_path)
     policy = RetryPolicy(max_attempts=5, base_delay_s=0.1, max_delay_s=0.5, lease_s=args.lease_s)
-    app = build_app(
-        settings,
-        store=store,
-        clock=SystemClock(),
-        workspace=Workspace.load(args.workspace, env={}),
-        retry_policy=policy,
-        worker_interval_s=0.1,
-    )
+    app = build_app(settings, store=store, clock=SystemClock(),
+                    workspace=Workspace.load(args.workspace, env={}), retry_policy=policy,
+                    worker_interval_s=0.1)
     if args.ingest:
         app.state.service.ingest(actor="test")
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")

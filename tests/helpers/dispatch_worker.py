@@ -77,9 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         engine,
         clock=SystemClock(),
         rng=random.Random(),
-        policy=RetryPolicy(
-            max_attempts=10, base_delay_s=0.05, max_delay_s=0.5, lease_s=args.lease_s
-        ),
+        policy=RetryPolicy(max_attempts=10, base_delay_s=0.05, max_delay_s=0.5,
+                           lease_s=args.lease_s),
         executors={args.action_type: executor},
         breaker_policy=BreakerPolicy(failure_threshold=50, cooldown_s=0.5),
         actor="worker",

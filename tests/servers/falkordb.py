@@ -108,21 +108,12 @@ def start_falkordb(*, password: str | None = None) -> FalkorServer:
     bolt_port, redis_port = free_bolt_port(), free_port()
     args = [
         server,
-        "--port",
-        str(redis_port),
-        "--bind",
-        "127.0.0.1",
-        "--dir",
-        str(directory),
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--loadmodule",
-        module,
-        "BOLT_PORT",
-        str(bolt_port),
-        *_MODULE_ARGS,
+        "--port", str(redis_port),
+        "--bind", "127.0.0.1",
+        "--dir", str(directory),
+        "--save", "",
+        "--appendonly", "no",
+        "--loadmodule", module, "BOLT_PORT", str(bolt_port), *_MODULE_ARGS,
     ]
     if password is not None:
         args += ["--requirepass", password]

@@ -69,12 +69,9 @@ class OxigraphServer:
         log = (self.directory / "server.log").open("ab")
         self.process = subprocess.Popen(
             [
-                oxigraph_binary(),
-                "serve",
-                "--location",
-                str(self.directory / "db"),
-                "--bind",
-                f"127.0.0.1:{self.port}",
+                oxigraph_binary(), "serve",
+                "--location", str(self.directory / "db"),
+                "--bind", f"127.0.0.1:{self.port}",
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

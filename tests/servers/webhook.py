@@ -68,11 +68,7 @@ class WebhookReceiver:
     """The receiver as a thread-served HTTP server; use as a context manager."""
 
     def __init__(
-        self,
-        db_path: Path,
-        *,
-        secret: str,
-        behaviour: WebhookBehaviour | None = None,
+        self, db_path: Path, *, secret: str, behaviour: WebhookBehaviour | None = None,
         port: int = 0,
     ) -> None:
         self.db_path = db_path
@@ -169,10 +165,14 @@ class _Handler(BaseHTTPRequestHandler):
                 status = behaviour.status
             elif earlier < behaviour.fail_first:
                 status = 500
-            elif conn.execute("select 1 from applied where idempotency_key = ?", (key,)).fetchone():
+            elif conn.execute(
+                "select 1 from applied where idempotency_key = ?", (key,)
+            ).fetchone():
                 status = 409
             else:
-                conn.execute("insert into applied values (?, ?, ?)", (key, action, body.decode()))
+                conn.execute(
+                    "insert into applied values (?, ?, ?)", (key, action, body.decode())
+                )
                 status = 200
             conn.execute(
                 "insert into requests (idempotency_key, action_id, signature_ok, status, body,"

@@ -46,33 +46,15 @@ def main(triples: int) -> None:
         s = ox.NamedNode(f"{ACME}vendor/V{i:07d}")
         quads += [
             ox.Quad(s, RDF_TYPE, ox.NamedNode(VR + "Vendor"), g),
-            ox.Quad(
-                s,
-                ox.NamedNode(VR + "riskScore"),
-                ox.Literal(str(i % 101), datatype=ox.NamedNode(XSD + "integer")),
-                g,
-            ),
-            ox.Quad(
-                s,
-                ox.NamedNode(VR + "criticality"),
-                ox.NamedNode(VR + ("low", "medium", "high", "critical")[i % 4]),
-                g,
-            ),
-            ox.Quad(
-                s,
-                ox.NamedNode(VR + "subprocessorOf"),
-                ox.NamedNode(f"{ACME}vendor/V{(i * 7 + 1) % vendors:07d}"),
-                g,
-            ),
-            ox.Quad(
-                s,
-                ox.NamedNode(VR + "lastAuditDate"),
-                ox.Literal(
-                    f"20{20 + i % 6}-{1 + i % 12:02d}-{1 + i % 28:02d}",
-                    datatype=ox.NamedNode(XSD + "date"),
-                ),
-                g,
-            ),
+            ox.Quad(s, ox.NamedNode(VR + "riskScore"),
+                    ox.Literal(str(i % 101), datatype=ox.NamedNode(XSD + "integer")), g),
+            ox.Quad(s, ox.NamedNode(VR + "criticality"),
+                    ox.NamedNode(VR + ("low", "medium", "high", "critical")[i % 4]), g),
+            ox.Quad(s, ox.NamedNode(VR + "subprocessorOf"),
+                    ox.NamedNode(f"{ACME}vendor/V{(i * 7 + 1) % vendors:07d}"), g),
+            ox.Quad(s, ox.NamedNode(VR + "lastAuditDate"),
+                    ox.Literal(f"20{20 + i % 6}-{1 + i % 12:02d}-{1 + i % 28:02d}",
+                               datatype=ox.NamedNode(XSD + "date")), g),
             ox.Quad(s, ox.NamedNode(VR + "legalName"), ox.Literal(f'Vendor "{i}" Ltd'), g),
         ]
     store.raw.extend(quads)
