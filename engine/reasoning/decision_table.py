@@ -72,8 +72,7 @@ class DecisionTable:
         self.program = program
         self.seed = seed
         self.cache_size = cache_size
-        self._split: SplitProgram | None = None
-        self._splittable = True
+        self._split = _split_or_none(program)  # AST work on a few dozen rules: at once
         self._tables: OrderedDict[tuple[str, int | None], _Table | None] = OrderedDict()
         self._lock = threading.Lock()
         self.served = 0  # decisions answered from a table
@@ -142,21 +141,13 @@ class DecisionTable:
             if key in self._tables:
                 self._tables.move_to_end(key)
                 return self._tables[key]
-            split = self._program()
+            split = self._split
             table = None if split is None else self._ground(facts, now, split, candidates())
             give_back_freed_memory()  # the grounding's control is gone
             self._tables[key] = table
             while len(self._tables) > self.cache_size:
                 self._tables.popitem(last=False)
             return table
-
-    def _program(self) -> SplitProgram | None:
-        if self._split is None and self._splittable:
-            try:
-                self._split = split_program(self.program)
-            except Unsplittable:
-                self._splittable = False
-        return self._split
 
     def _ground(
         self,
@@ -186,8 +177,8 @@ class DecisionTable:
         except RuntimeError as exc:
             detail = messages[0].strip().splitlines()[0] if messages else str(exc)
             raise SolveError(f"grounding failed: {detail}") from exc
-        atoms = ctl.symbolic_atoms
-        if any(next(iter(atoms.by_signature(n, a)), None) for n, a in split.alone):
+        grounded = ctl.symbolic_atoms
+        if any(next(iter(grounded.by_signature(n, a)), None) for n, a in split.alone):
             return None
         on = [clingo.Function(ON, [clingo.Number(i)]) for i in sorted(self.program.constraints)]
         for sym in on:
@@ -212,6 +203,14 @@ class DecisionTable:
             base_shown=tuple(base_shown),
             ground_ms=(time.perf_counter() - started) * 1000,
         )  # the control goes: clingo keeps every symbol, and the trace holds what it read
+
+
+def _split_or_none(program: Program) -> SplitProgram | None:
+    """The program's split, or None when it cannot be split (the warm control decides)."""
+    try:
+        return split_program(program)
+    except Unsplittable:
+        return None
 
 
 def _unique(pairs: Sequence[tuple[clingo.Symbol, str]]) -> list[tuple[clingo.Symbol, str]]:

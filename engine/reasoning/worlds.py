@@ -35,10 +35,10 @@ from itertools import product
 from clingo import ast
 
 from engine.reasoning.astutil import Signature, atom_signature, is_positive_atom, signatures
+from engine.reasoning.request import DECIDE_GOAL
 from engine.reasoning.transform import COST, FIRED, Program
 
 PROPOSED: Signature = ("proposed", 1)
-DECIDE = "decide"
 TAG = "__s"  # ``__s(K, atom)``: ``atom`` holds in the world where ``K`` is proposed
 CANDIDATE = "__cand"  # ``__cand(K)``: ``K`` is a candidate action
 CONFLICT = "__conflict"  # ``__s(K, __conflict)``: a constraint fails when ``K`` is proposed
@@ -155,14 +155,12 @@ def _elements(head: ast.AST) -> list[tuple[ast.AST, list[ast.AST]]]:
 def _dead(s: _Stmt) -> bool:
     """A statement conditioned on a goal other than ``decide``: it never fires in a decision."""
     for lit in s.body:
-        if not is_positive_atom(lit):
-            continue
-        term = lit.atom.symbol
-        if atom_signature(lit.atom) == ("request", 1):
-            (arg,) = term.arguments
-            if arg.ast_type == ast.ASTType.SymbolicTerm and str(arg.symbol) != DECIDE:
-                return True
-            if arg.ast_type == ast.ASTType.Function and not arg.arguments and arg.name != DECIDE:
+        if is_positive_atom(lit) and atom_signature(lit.atom) == ("request", 1):
+            (goal,) = lit.atom.symbol.arguments
+            constant = goal.ast_type == ast.ASTType.SymbolicTerm or (
+                goal.ast_type == ast.ASTType.Function and not goal.arguments
+            )
+            if constant and str(goal) != DECIDE_GOAL:
                 return True
     return False
 
