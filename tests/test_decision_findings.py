@@ -1,5 +1,7 @@
 """A decision lists the findings its proofs reach; a plan lists every finding in scope.
 
+A plan for one vendor lists that vendor's findings (the example rules report them by scope).
+
 Checked on the example workspace and its real KG: the decision record's findings are exactly
 the ``finding``/``violation`` atoms that are nodes of the decided action's proof graph,
 walked here from the action's roots independently of the engine's own filter.
@@ -104,6 +106,21 @@ def test_a_plan_still_lists_every_finding_in_scope(
         )
     )
     assert set(plan.plan.findings) > used
+
+
+def test_a_plan_for_one_vendor_lists_the_findings_in_its_scope(
+    setup: tuple[DecisionPlane, PlanRecord],
+) -> None:
+    plane, plan = setup
+    vendor = "acme:vendor/V006"
+    scoped = plane.plan("remediate", {"vendor": vendor}).plan
+    own = {f for f in plan.plan.findings if f'"{vendor}"' in f}
+    # the vendor's own findings, not the whole KG's (the rules report what is in scope)
+    assert own and own <= set(scoped.findings) < set(plan.plan.findings)
+    assert list(scoped.findings) == [f for f in plan.plan.findings if f in scoped.findings]
+    assert scoped.proofs is not None
+    proved = {atom for atom in scoped.proofs.roots if atom.startswith(_FINDING_PREFIXES)}
+    assert proved == set(scoped.findings)
 
 
 def test_a_decision_without_proofs_lists_no_finding(

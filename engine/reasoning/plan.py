@@ -5,10 +5,11 @@ ties broken by the action's text, so it is deterministic), the cost vector and i
 breakdown, whether the optimum was proven, one ``Decision`` per action, the findings, the
 revisions of rules and facts it used, and the proof DAG.
 
-Findings: a plan lists every finding in scope (what is wrong is part of what it answers); the
-decision on one proposed action lists only the findings its proofs reach — the whole KG's
-findings (hundreds of kilobytes at 100k triples) say nothing about one action, and each
-decision record would store and serve them again.
+Findings: a plan lists every finding in scope (what is wrong is part of what it answers): the
+ones ``reported/1`` names when the rules define it (a plan for one vendor lists that vendor's),
+else every finding the model holds. The decision on one proposed action lists only the
+findings its proofs reach — the whole KG's findings (hundreds of kilobytes at 100k triples)
+say nothing about one action, and each decision record would store and serve them again.
 
 Decision per action: ``deny`` if any ``deny(A, _)`` holds (every reason listed), else
 ``escalate`` if any ``escalate(A, Role, _)`` holds (roles and reasons), else ``allow``.
@@ -29,6 +30,8 @@ from engine.reasoning.astutil import render
 from engine.reasoning.proof import ProofGraph, RuleNode
 from engine.reasoning.request import Request
 from engine.reasoning.solve import Answer, insertion_points, merge_at
+from engine.reasoning.trace import sort_symbols
+from engine.reasoning.transform import REPORTED
 
 DecisionKind = Literal["allow", "escalate", "deny"]
 
@@ -178,9 +181,11 @@ def assemble_plan(
     proofs: ProofGraph | None,
     finding_names: frozenset[str],
     all_findings: bool = True,
+    listed: Sequence[clingo.Symbol] | None = None,
 ) -> Plan:
-    """Turn a satisfiable answer into a Plan; without ``all_findings`` (a decision) only the
-    findings that are nodes of ``proofs`` are listed (none without proofs)."""
+    """Turn a satisfiable answer into a Plan listing the findings ``listed`` (from
+    ``reported_findings``), or every finding it holds; without ``all_findings`` (a
+    decision) only the findings that are nodes of ``proofs`` (none without proofs)."""
     actions = [s.arguments[0] for s in answer.named(("action",)) if len(s.arguments) == 1]
     after = [(s.arguments[0], s.arguments[1]) for s in answer.named(("after",))]
     ordered = order_actions(actions, after)
@@ -211,11 +216,24 @@ def assemble_plan(
         cost=answer.cost,
         cost_breakdown=cost_items(answer.costs, text=answer.rendered),
         optimal=answer.optimal,
-        findings=_findings(answer, finding_names, proofs, all_findings),
+        findings=(
+            tuple(answer.text(s) for s in listed)
+            if listed is not None and all_findings
+            else _findings(answer, finding_names, proofs, all_findings)
+        ),
         rules_revision=rules_revision,
         facts_revision=facts_revision,
         proofs=proofs,
     )
+
+
+def reported_findings(answer: Answer, names: frozenset[str]) -> list[clingo.Symbol]:
+    """The findings (predicates ``names``) the answer holds that a ``reported/1`` atom names,
+    in clingo's order: what a plan lists when the rules scope its findings."""
+    fixed = answer.fixed.values if answer.fixed is not None else frozenset()
+    held = {s._rep for s in answer.named(names)} | fixed
+    found = {f._rep: f for r in answer.named((REPORTED[0],)) if (f := r.arguments[0])._rep in held}
+    return sort_symbols(found.values())
 
 
 def _findings(

@@ -258,24 +258,27 @@ class InstanceIndex:
 
 
 class StaticIndex(InstanceIndex):
-    """The instances a grounding fixed (the same in every model), parsed per head predicate
-    on first need.
+    """The instances a grounding fixed (the same in every model), parsed per head atom on
+    first need.
 
     A grounding has tens of thousands of them (64k in a decision's grounding at 100k
-    triples; 1.6M with a rule joining every pair of providers), and parsing one reads clingo
-    symbols through cffi: parsing all on a grounding's first request was most of a first
-    decision, whose proofs reach a few predicates. ``load`` gives a head predicate's
-    instances in the grounding's (clingo's) order, so an atom's instances come in the order
-    a whole index would list them.
+    triples, 640k at 1M; 1.6M with a rule joining every pair of providers), and parsing one
+    reads clingo symbols through cffi into objects a proof walks. A proof reaches a few of
+    them: a predicate's instances are first indexed by their heads' clingo symbol values
+    alone (``load`` gives the ``__fired`` values of one head predicate's instances), and an
+    atom's instances are parsed when a proof reaches it. Parsing whole predicates instead
+    kept 460 MiB at 1M for the 17 proof nodes of a one-vendor plan's actions.
+
+    An atom's instances come in the trace's order, which is clingo's order of their
+    ``__fired(Statement, Element, Values)`` atoms: the order a whole index lists them in.
     """
 
-    def __init__(
-        self, program: Program, load: Callable[[Signature], Sequence[clingo.Symbol]]
-    ) -> None:
+    def __init__(self, program: Program, load: Callable[[Signature], Iterable[int]]) -> None:
         super().__init__(program, ())
         self._program = program
         self._load_signature = load
         self._loaded: set[Signature] = set()
+        self._heads: dict[int, list[int]] = {}  # head value → its instances' fired values
         self._known: dict[int, Sequence[_Instance]] = {}  # by atom value, once looked up
         self._lock = threading.Lock()
 
@@ -287,18 +290,26 @@ class StaticIndex(InstanceIndex):
             return found
         signature = (atom.name, len(atom.arguments))
         with self._lock:
+            found = self._known.get(rep)  # another thread may have parsed it meanwhile
+            if found is not None:
+                return found
             if signature not in self._loaded:
                 self._load(signature)
-            found = self._known[rep] = self._by_head.get(rep, ())
+            fired = sorted(
+                clingo.Symbol(r)  # type: ignore[no-untyped-call]
+                for r in self._heads.pop(rep, ())
+            )
+            parsed = [_instance(self._program, f) for f in fired]
+            found = self._known[rep] = [inst for inst in parsed if inst is not None]
         return found
 
     def _load(self, signature: Signature) -> None:
-        """Parse the instances of one head predicate (the caller holds the lock)."""
-        by_head = self._by_head
+        """Index one head predicate's instances by head (the caller holds the lock)."""
+        heads = self._heads
         for fired in self._load_signature(signature):
-            inst = _instance(self._program, fired)
-            if inst is not None:
-                by_head.setdefault(inst.head._rep, []).append(inst)
+            head = _head_of(self._program, fired)
+            if head is not None:
+                heads.setdefault(head, []).append(fired)
         self._loaded.add(signature)
 
 
@@ -687,13 +698,18 @@ def head_value(program: Program, fired: clingo.Symbol) -> int | None:
     """The clingo symbol value of the head of the instance ``fired`` records (None where
     ``parse_instance`` gives None), without building the instance where the rule's head
     allows: finding a head's instances among thousands needs only their heads."""
+    return _head_of(program, fired._rep)
+
+
+def _head_of(program: Program, fired: int) -> int | None:
+    """``head_value`` of a ``__fired`` atom given as its clingo symbol value."""
     found = _fired_values(program, fired)
     if found is None:
         return None
     traced, reps = found
     compiled = _compiled(traced)
     if compiled.raw is None:
-        inst = _instance(program, fired)
+        inst = _instance(program, clingo.Symbol(fired))  # type: ignore[no-untyped-call]
         return None if inst is None else int(inst.head._rep)
     binding = dict(zip(traced.variables, reps, strict=True))
     try:
@@ -705,12 +721,12 @@ def head_value(program: Program, fired: clingo.Symbol) -> int | None:
         return None
 
 
-def _fired_values(program: Program, fired: clingo.Symbol) -> tuple[TracedElement, list[int]] | None:
-    """The traced rule element a ``__fired(Rule, Element, Values)`` atom names and the symbol
-    values of its variables, read through clingo's C API (None: not a traced element with a
-    head, or not that shape)."""
+def _fired_values(program: Program, fired: int) -> tuple[TracedElement, list[int]] | None:
+    """The traced rule element a ``__fired(Rule, Element, Values)`` atom (its clingo symbol
+    value) names and the symbol values of its variables, read through clingo's C API (None:
+    not a traced element with a head, or not that shape)."""
     args, size, number = _ffi.new("clingo_symbol_t**"), _ffi.new("size_t*"), _ffi.new("int*")
-    if not _lib.clingo_symbol_arguments(fired._rep, args, size) or size[0] != 3:
+    if not _lib.clingo_symbol_arguments(fired, args, size) or size[0] != 3:
         return None
     row = args[0]
     values = row[2]
@@ -732,7 +748,7 @@ def _instance(program: Program, fired: clingo.Symbol) -> _Instance | None:
     """The instance ``fired`` records, read through clingo's C API where the rule's terms
     allow (a first whole-KG plan parses tens of thousands: each ``Symbol.arguments`` and
     ``clingo.Function`` through the Python wrappers costs several cffi allocations)."""
-    found = _fired_values(program, fired)
+    found = _fired_values(program, fired._rep)
     if found is None:
         return None
     traced, reps = found

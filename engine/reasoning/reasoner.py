@@ -24,7 +24,7 @@ from engine.errors import SolveError
 from engine.reasoning.conflict import Conflict, minimal_conflict
 from engine.reasoning.decision_table import DecisionTable
 from engine.reasoning.facts import FactSet
-from engine.reasoning.plan import Plan, assemble_plan
+from engine.reasoning.plan import Plan, assemble_plan, reported_findings
 from engine.reasoning.proof import LabelOf, ProofGraph, Resolver, build_proofs
 from engine.reasoning.request import Request, decide_request, plan_request
 from engine.reasoning.rules import RuleSet
@@ -133,7 +133,16 @@ class Reasoner:
                 code="no_plan",
                 details={"conflict": conflict.model_dump(mode="json")},
             )
-        graph = self._proofs(answer, facts, request, origin, label_of, findings) if proofs else None
+        listed = (
+            reported_findings(answer, FINDINGS)
+            if findings and self.solver.program.reports
+            else None
+        )
+        graph = (
+            self._proofs(answer, facts, request, origin, label_of, findings, listed)
+            if proofs
+            else None
+        )
         return assemble_plan(
             request=request,
             answer=answer,
@@ -142,6 +151,7 @@ class Reasoner:
             proofs=graph,
             finding_names=FINDINGS,
             all_findings=findings,
+            listed=listed,
         )
 
     def _proofs(
@@ -152,9 +162,16 @@ class Reasoner:
         origin: Resolver | None,
         label_of: LabelOf | None,
         findings: bool,
+        listed: Sequence[clingo.Symbol] | None,
     ) -> ProofGraph:
-        roots = _roots(answer.shown, answer.names, findings)
-        fixed = answer.fixed.symbols if findings and answer.fixed is not None else ()
+        """The proofs of the plan's actions, their decisions and its findings: those
+        ``listed`` (the rules report them) or every one (the fixed ones as ``fixed_roots``)."""
+        if listed is not None:
+            roots = [*_roots(answer.shown, answer.names, False), *listed]
+            fixed: Sequence[clingo.Symbol] = ()
+        else:
+            roots = _roots(answer.shown, answer.names, findings)
+            fixed = answer.fixed.symbols if findings and answer.fixed is not None else ()
         return build_proofs(
             self.solver.program,
             answer.fired,

@@ -179,6 +179,11 @@ class FixedFindings:
         """``str`` of each finding (a cffi call each), made on first use."""
         return tuple(str(s) for s in self.symbols)
 
+    @cached_property
+    def values(self) -> frozenset[int]:
+        """The findings' clingo symbol values, made on first use."""
+        return frozenset(s._rep for s in self.symbols)
+
 
 @dataclass(frozen=True)
 class _Findings:

@@ -8,9 +8,9 @@ reach only what the proposed action's roots depend on, so ``Reach`` checks just 
 literals: at 10k triples the 17k dynamic literals cost 4 ms a model, the few hundred
 reachable ones well under one.
 
-The static instances are read once per grounding as clingo symbol values and put in order and
-parsed per head predicate when a proof first reaches it (``Trace.static_index``): a
-decision's proofs reach a few predicates of the grounding's tens of thousands of instances.
+The static instances are read once per grounding as clingo symbol values, indexed by head per
+predicate and parsed per head atom when a proof first reaches it (``Trace.static_index``): a
+proof reaches a few of the grounding's tens of thousands of instances.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import copy
 import threading
 from array import array
 from collections import deque
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -132,16 +132,14 @@ class Trace:
             return self._static
 
     def static_index(self, program: Program) -> StaticIndex:
-        """The static instances by head atom, created on first use (proofs only) and parsed
-        per head predicate as proofs reach it."""
+        """The static instances by head atom, created on first use (proofs only), indexed
+        per head predicate and parsed per head atom as proofs reach them."""
         with self._lock:
             if self._index is None:
                 by_signature = _static_signatures(program, self._static_groups)
 
-                def load(signature: Signature) -> list[clingo.Symbol]:
-                    return [
-                        sym for group in by_signature.get(signature, ()) for sym in _ordered(group)
-                    ]
+                def load(signature: Signature) -> Iterator[int]:
+                    return (rep for group in by_signature.get(signature, ()) for rep in group)
 
                 self._index = StaticIndex(program, load)
             return self._index

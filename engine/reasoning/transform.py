@@ -39,6 +39,9 @@ INPUTS: frozenset[Signature] = frozenset(
     {("request", 1), ("param", 2), ("now", 1), ("proposed", 1)}
 )
 FINDINGS: frozenset[str] = frozenset({"violation", "finding"})
+# ``reported(F)``: a plan lists finding F. Rules that define it scope a plan's findings (a plan
+# for one vendor lists that vendor's); without it a plan lists every finding.
+REPORTED: Signature = ("reported", 1)
 FIRED, COST, ON, SELECTED = "__fired", "__cost", "__on", "__input"
 # ``__true(K)``: the K-th dynamic ``__fired`` instance holds (``Trace.show_dynamic``)
 TRUE_FIRED = "__true"
@@ -75,6 +78,7 @@ class Program:
     constraints: Mapping[int, Rule]
     finding_signatures: tuple[Signature, ...]
     used_signatures: frozenset[Signature]
+    reports: bool = False  # the rules define ``reported/1``: plans list the findings it names
 
 
 def _loc() -> ast.Location:
@@ -234,10 +238,13 @@ def compile_program(rule_set: RuleSet, *, trace: TraceScope) -> Program:
         out.append(stmt)
         if rule.index in traced_ids:
             out.extend(_fired_rules(rule, traced))
-    for name, arity in [*sorted(OUTPUTS), (COST, 3)]:
+    reports = any(REPORTED in head_signatures(r) for r in rules)
+    for name, arity in [*sorted(OUTPUTS), (COST, 3), *([REPORTED] if reports else [])]:
         out.append(ast.ShowSignature(_loc(), name, arity, 1))
     # findings are not shown: the solver reads them from the grounding (solve._Findings)
-    return Program(tuple(out), rules, traced, constraints, tuple(findings), frozenset(used))
+    return Program(
+        tuple(out), rules, traced, constraints, tuple(findings), frozenset(used), reports
+    )
 
 
 def _fired_rules(rule: Rule, traced: dict[tuple[int, int], TracedElement]) -> list[ast.AST]:
