@@ -13,7 +13,9 @@ import pyoxigraph as ox
 from bench.measure import Figure, time_runs
 from bench.prepare import ScenarioContext
 from bench.scenarios.plan import GOAL, baseline_timing, warm_plane
+from engine.reasoning.plan import reported_findings
 from engine.reasoning.request import plan_request
+from engine.reasoning.transform import FINDINGS
 
 
 def run(ctx: ScenarioContext) -> list[Figure]:
@@ -30,8 +32,9 @@ def run(ctx: ScenarioContext) -> list[Figure]:
     # the plane's own resolver and labeller: the same objects request after request, as in a
     # served plan (the grounding keeps the proofs it built with them)
     origin, label_of = plane.origin_resolver(kg), plane.label_function(kg)
+    listed = reported_findings(answer, FINDINGS) if reasoner.solver.program.reports else None
     proofs = time_runs(
-        lambda: reasoner._proofs(answer, facts, request, origin, label_of, True),
+        lambda: reasoner._proofs(answer, facts, request, origin, label_of, True, listed),
         runs=runs,
     )
     record = plane.plan(GOAL)
