@@ -19,6 +19,7 @@ from engine.action.status import DeadLetter, PlanProgress
 from engine.decision_graph import action_id_of
 from engine.knowledge.ingest import IngestSummary
 from engine.planning import PlanRecord
+from engine.reasoning.proof import ProofGraph
 
 Scalar = StrictStr | StrictInt | StrictBool
 _NAME = r"^[a-z][A-Za-z0-9_]{0,99}$"
@@ -163,7 +164,7 @@ class DecisionResponseV1(_Wire):
     decision_id: str
     action: str
     decision: DecisionV1
-    proof: dict[str, Any]
+    proof: ProofGraph
     approval_id: str | None = None
     dispatch: DispatchReportV1 | None = None
 

@@ -42,6 +42,7 @@ def build_app(
     retry_policy: RetryPolicy | None = None,
     worker: bool = True,
     worker_interval_s: float = 0.2,
+    worker_idle_s: float = 2.0,
 ) -> FastAPI:
     """The full API over ``store``: every route, plus the dispatch worker when ``worker``."""
     settings.resolved_data_dir().mkdir(parents=True, exist_ok=True)
@@ -55,7 +56,8 @@ def build_app(
         if "m" in holder:
             holder["m"].dispatch_total.labels(outcome=str(record.outcome)).inc()
 
-    background = [DispatchWorker(service, interval_s=worker_interval_s, on_record=count)]
+    background = [DispatchWorker(service, interval_s=worker_interval_s, idle_s=worker_idle_s,
+                                 on_record=count)]
     app = create_app(
         settings, store=store, audit=AuditLog(engine), clock=clock, routers=ROUTERS,
         background=background if worker else (),

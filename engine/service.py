@@ -32,7 +32,7 @@ from engine.action.backoff import Clock, RetryPolicy
 from engine.action.db import write
 from engine.action.executors import Executor, build_executors
 from engine.action.outbox import Outbox
-from engine.action.status import DeadLetter, DispatchRecord, PlanProgress
+from engine.action.status import DeadLetter, DrainReport, PlanProgress
 from engine.decision_graph import dispatch_triples, plan_triples
 from engine.errors import ConflictError, RuleError
 from engine.export import export_after_plan
@@ -316,7 +316,7 @@ class WarrantService:
         """Enqueue the ready actions of a plan in order (see :mod:`engine.action.approval_flow`)."""
         return self.flow.dispatch_plan(self.plans.get(plan_id), actor=actor)
 
-    def drain(self, *, timeout_s: float) -> list[DispatchRecord]:
+    def drain(self, *, timeout_s: float) -> DrainReport:
         """Run due outbox work until idle; record each outcome in the decisions graph."""
         report = self.outbox.run_until_idle(timeout_s=timeout_s)
         at = self.clock.now()
@@ -331,7 +331,7 @@ class WarrantService:
             )
         if added:
             self.store.apply([GraphChange(GRAPH_DECISIONS, added=added)])
-        return list(report.records)
+        return report
 
     def progress(self, plan_id: str) -> PlanProgress:
         """A plan's dispatch checkpoint (NotFoundError for an unknown plan)."""

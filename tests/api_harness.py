@@ -121,7 +121,7 @@ def run_api(
                                              max_delay_s=0.2, lease_s=10)
         app = build_app(settings, store=store, clock=SystemClock(),
                         workspace=Workspace.load(root, env={}), retry_policy=policy,
-                        worker_interval_s=0.05)
+                        worker_interval_s=0.05, worker_idle_s=30.0)  # woken by new work
         service: WarrantService = app.state.service
         stack.callback(service.close)
         service.ingest(actor="test")

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from engine.action.backoff import ManualClock, RetryPolicy
 from engine.action.breaker import BreakerPolicy
-from engine.action.db import open_database, sqlite_url
+from engine.action.db import open_database, sqlite_url, write
 from engine.action.executors import ActionEnvelope, Executor, Outcome, WebhookExecutor
 from engine.action.outbox import Outbox
 from engine.action.status import MessageState
@@ -186,6 +186,41 @@ def test_enqueue_joins_the_callers_transaction(
     with engine.begin() as conn:
         outbox.enqueue(step("a"), conn=conn)
     assert outbox.plan_status("p1").step("a").state is MessageState.PENDING
+
+
+def test_arrived_is_set_once_new_work_commits(
+    engine: Engine, clock: ManualClock, receivers: Callable[..., WebhookReceiver]
+) -> None:
+    """What wakes the dispatch worker: set after the commit, never for a rollback or for an
+    action that was already there."""
+    outbox = make_outbox(engine, clock, {"notify": receivers()})
+    with pytest.raises(RuntimeError, match="abort"), write(engine) as conn:
+        assert outbox.enqueue(step("a1"), conn=conn)
+        assert not outbox.arrived.is_set()  # not before the commit: a reader sees nothing yet
+        raise RuntimeError("abort")
+    assert not outbox.arrived.is_set()
+    with write(engine) as conn:
+        assert outbox.enqueue(step("a1"), conn=conn)
+        assert not outbox.arrived.is_set()
+    assert outbox.arrived.is_set()
+    outbox.arrived.clear()
+    assert outbox.enqueue(step("a1")) is False
+    assert not outbox.arrived.is_set()
+
+
+def test_a_round_that_leaves_a_retry_reports_when_it_falls_due(
+    engine: Engine, clock: ManualClock, receivers: Callable[..., WebhookReceiver]
+) -> None:
+    hook = receivers(behaviour=WebhookBehaviour(fail_first=1))
+    outbox = make_outbox(engine, clock, {"notify": hook})
+    outbox.enqueue(step("a"))
+    report = outbox.run_until_idle(timeout_s=10)
+    status = outbox.plan_status("p1").step("a")
+    assert not report.settled and report.next_due == status.next_attempt_at is not None
+    assert report.next_due > clock.now()
+    clock.advance((report.next_due - clock.now()).total_seconds())
+    done = outbox.run_until_idle(timeout_s=10)
+    assert done.settled and done.next_due is None
 
 
 def test_retries_500s_with_seeded_full_jitter_backoff(

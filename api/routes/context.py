@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from fastapi import Request, Response
+from pydantic import BaseModel
 
 from api.models import ErrorV1
 from engine.principals import Principal
@@ -25,3 +26,15 @@ def actor_of(principal: Principal) -> str:
 def errors(*statuses: int) -> dict[int | str, dict[str, object]]:
     """OpenAPI ``responses`` for error statuses, all in the one error format."""
     return {s: {"model": ErrorV1} for s in (401, 403, 422, *statuses)}
+
+
+def encoded(model: BaseModel, *, status_code: int = 200) -> Response:
+    """``model`` as its JSON response, encoded in the endpoint's own worker thread.
+
+    A plain-function endpoint that returns a model has FastAPI validate it against the
+    ``response_model`` once more, in a second hand-off to a worker thread, before encoding it:
+    a tenth of a served decision's CPU went to that hand-off. The models returned here are
+    built by this code from validated records, so a route returns their bytes (its
+    ``response_model`` still documents them).
+    """
+    return Response(model.model_dump_json(), status_code=status_code, media_type="application/json")

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
 from api.action_models import DecisionRequestV1, DecisionResponseV1, DecisionV1, DispatchReportV1
 from api.auth import require_roles
 from api.metrics import Metrics, metrics
-from api.routes.context import actor_of, errors, service
+from api.routes.context import actor_of, encoded, errors, service
 from engine.principals import Principal, Role
 from engine.proof_select import action_proof
 from engine.service import WarrantService
@@ -33,7 +33,7 @@ def decide(
     principal: Annotated[Principal, Depends(require_roles(Role.APP))],
     svc: Annotated[WarrantService, Depends(service)],
     m: Annotated[Metrics, Depends(metrics)],
-) -> DecisionResponseV1:
+) -> Response:
     """Decide a proposed action (allow / escalate / deny) and return the proof."""
     outcome = svc.decide(
         body.action, body.params, actor=actor_of(principal), dispatch=body.dispatch
@@ -41,9 +41,7 @@ def decide(
     record = outcome.record
     planned = record.plan.actions[0]
     m.decisions_total.labels(kind=planned.decision.kind).inc()
-    # the JSON form straight from the model (not its text read back: the same value)
-    proof = action_proof(record, planned.action).model_dump(mode="json")
-    return DecisionResponseV1(
+    response = DecisionResponseV1(
         decision_id=record.id,
         action=planned.action,
         decision=DecisionV1(
@@ -51,7 +49,8 @@ def decide(
             roles=list(planned.decision.roles),
             reasons=list(planned.decision.reasons),
         ),
-        proof=proof,
+        proof=action_proof(record, planned.action),
         approval_id=outcome.approval_id,
         dispatch=DispatchReportV1.of(outcome.dispatch) if outcome.dispatch else None,
     )
+    return encoded(response, status_code=201)

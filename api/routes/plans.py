@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from api.action_models import DispatchReportV1, PlanRequestV1, PlanV1
 from api.auth import require_roles
 from api.metrics import Metrics, metrics
-from api.routes.context import actor_of, errors, service
+from api.routes.context import actor_of, encoded, errors, service
 from engine.principals import Principal, Role
 from engine.proof_select import action_proof
 from engine.proof_svg import proof_svg
@@ -42,20 +42,20 @@ def create_plan(
         str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200,
                            pattern=r"^[\x21-\x7e]+$")
     ] = None,
-) -> PlanV1:
+) -> Response:
     """Plan for a goal with typed parameters; each action carries its policy decision."""
     record = svc.plan(body.goal, body.params, actor=actor_of(principal),
                       idempotency_key=idempotency_key)
     m.plans_total.inc()
     for a in record.plan.actions:
         m.decisions_total.labels(kind=a.decision.kind).inc()
-    return PlanV1.of(record)
+    return encoded(PlanV1.of(record), status_code=201)
 
 
 @router.get("/v1/plans/{plan_id}", response_model=PlanV1, responses=errors(404))
-def get_plan(plan_id: str, _principal: Reader, svc: Service) -> PlanV1:
+def get_plan(plan_id: str, _principal: Reader, svc: Service) -> Response:
     """A stored plan or decision."""
-    return PlanV1.of(svc.get_plan(plan_id))
+    return encoded(PlanV1.of(svc.get_plan(plan_id)))
 
 
 @router.get("/v1/plans/{plan_id}/proof", response_class=Response, responses={

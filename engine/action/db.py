@@ -22,7 +22,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ GENESIS_HASH = "0" * 64
 """The ``prev_hash`` of the first audit entry: the chain starts from all zeros."""
 
 _READ_ONLY = "warrant_read_only"
+_AFTER_COMMIT = "warrant_after_commit"
 _SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 metadata = sa.MetaData()
@@ -193,9 +194,27 @@ def is_sqlite(engine_or_conn: Engine | Connection) -> bool:
 
 @contextmanager
 def write(engine: Engine) -> Iterator[Connection]:
-    """A write transaction: committed on success, rolled back on error, serialised on SQLite."""
-    with engine.begin() as conn:
-        yield conn
+    """A write transaction: committed on success, rolled back on error, serialised on SQLite.
+
+    Callbacks registered with :func:`after_commit` run once it has committed, and are dropped
+    when it rolls back.
+    """
+    info: dict[Any, Any] = {}
+    try:
+        with engine.begin() as conn:
+            info = conn.info  # the pooled connection's: still readable once it is returned
+            yield conn
+    except BaseException:
+        info.pop(_AFTER_COMMIT, None)
+        raise
+    for callback in info.pop(_AFTER_COMMIT, ()):
+        callback()
+
+
+def after_commit(conn: Connection, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the :func:`write` transaction of ``conn`` has committed (what it
+    announces is then visible to every reader; SQLAlchemy's ``commit`` event runs before)."""
+    conn.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
 @contextmanager

@@ -32,6 +32,7 @@ Example::
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -42,7 +43,7 @@ from sqlalchemy.engine import Connection, Engine
 from engine.action.audit import AuditKind, AuditLog, canonical_json
 from engine.action.backoff import Clock, RetryPolicy, from_micros, to_micros
 from engine.action.breaker import BreakerPolicy, Breakers
-from engine.action.db import outbox, outbox_after, read, write
+from engine.action.db import after_commit, outbox, outbox_after, read, write
 from engine.action.executors import (
     ActionEnvelope,
     ExecutionResult,
@@ -95,6 +96,14 @@ class Outbox:
         self.breakers = Breakers(breaker_policy or BreakerPolicy())
         self.audit = AuditLog(engine)
         self.actor = actor
+        self.arrived = threading.Event()
+        """Set when a transaction that made work runnable here (an enqueue, a dead action sent
+        again) has committed: the dispatch worker waits on it instead of polling the table."""
+
+    def _announce(self, conn: Connection) -> None:
+        """Set ``arrived`` once ``conn``'s transaction commits (not before: a worker woken
+        early would find nothing and sleep)."""
+        after_commit(conn, self.arrived.set)
 
     def close(self) -> None:
         """Close every executor (HTTP pools); the engine belongs to the caller."""
@@ -180,6 +189,8 @@ class Outbox:
             for dep in env.after:
                 conn.execute(sa.insert(outbox_after).values(action_id=env.action_id, after_id=dep))
             new += 1
+        if new:
+            self._announce(conn)
         return new
 
     # -- dispatch --------------------------------------------------------------------------
@@ -206,7 +217,8 @@ class Outbox:
         while time.monotonic() < deadline:
             record = self.run_once()
             if record is None:
-                return DrainReport(tuple(records), settled=self._next_due() is None)
+                due = self._next_due()
+                return DrainReport(tuple(records), settled=due is None, next_due=due)
             records.append(record)
         return DrainReport(tuple(records), settled=False)
 
@@ -407,6 +419,7 @@ class Outbox:
                         updated_us=now_us)
             )
             released = release(conn, action_id, now_us)
+            self._announce(conn)
             self.audit.append(
                 AuditKind.DISPATCH_RETRY,
                 actor=actor,

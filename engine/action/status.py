@@ -41,6 +41,7 @@ class DrainReport:
 
     records: tuple[DispatchRecord, ...]
     settled: bool
+    next_due: datetime | None = None  # not settled: when the next retry or lease falls due
 
 
 @dataclass(frozen=True)
