@@ -122,6 +122,8 @@ def create_app(
     app.add_middleware(LatencyMiddleware, metrics=metrics)
     app.add_middleware(RequestContextMiddleware)
 
-    for router in (ops.router, sparql.router, keys.router, *routers):
+    # the action plane's routers first: a request walks the routes in order, and the
+    # decisions route (the agents' guardrail, the most frequent request) was 16th (40 µs)
+    for router in (*routers, ops.router, sparql.router, keys.router):
         app.include_router(router)
     return app

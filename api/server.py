@@ -27,9 +27,10 @@ from engine.settings import Settings
 from engine.store import KnowledgeStore
 from engine.workspace import Workspace
 
-ROUTERS = (plans.router, decisions.router, approvals.router, ingest.router, audit.router,
+ROUTERS = (decisions.router, plans.router, approvals.router, ingest.router, audit.router,
            dispatch.router, rules.router)
-"""The action plane's routers, added to the foundation's (ops, SPARQL, keys)."""
+"""The action plane's routers, added to the foundation's (ops, SPARQL, keys), the most
+frequent requests first (routes are matched in order)."""
 
 
 def build_app(
