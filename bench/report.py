@@ -22,8 +22,8 @@ from bench.scenarios import SCENARIOS, TITLES
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 FINDINGS = Path(__file__).resolve().parent / "findings.md"
-LIBRARIES = ("pyoxigraph", "rdflib", "pyshacl", "clingo", "fastapi", "uvicorn", "httpx",
-             "SQLAlchemy", "pydantic")
+LIBRARIES = ("pyoxigraph", "rdflib", "pyshacl", "clingo", "fastapi", "uvicorn", "httptools",
+             "uvloop", "httpx", "SQLAlchemy", "pydantic")
 
 
 def machine() -> dict[str, str]:
