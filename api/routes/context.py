@@ -32,9 +32,9 @@ def encoded(model: BaseModel, *, status_code: int = 200) -> Response:
     """``model`` as its JSON response, encoded in the endpoint's own worker thread.
 
     A plain-function endpoint that returns a model has FastAPI validate it against the
-    ``response_model`` once more, in a second hand-off to a worker thread, before encoding it:
-    a tenth of a served decision's CPU went to that hand-off. The models returned here are
-    built by this code from validated records, so a route returns their bytes (its
-    ``response_model`` still documents them).
+    ``response_model`` once more, in a second hand-off to a worker thread (the endpoint ran in
+    the first), before encoding it. The models returned here are built by this code from
+    validated records, so a route returns their bytes (its ``response_model`` still
+    documents them).
     """
     return Response(model.model_dump_json(), status_code=status_code, media_type="application/json")

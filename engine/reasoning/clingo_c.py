@@ -58,6 +58,12 @@ class Symbols:
         self._number = _ffi.new("int*")
         self._name = _ffi.new("char**")
 
+    def first(self, symbol: int) -> int:
+        """The first argument of a function symbol."""
+        if not _lib.clingo_symbol_arguments(symbol, self._args, self._size) or self._size[0] < 1:
+            raise RuntimeError("clingo could not read a symbol's arguments")
+        return self._args[0][0]  # type: ignore[no-any-return]
+
     def first_two(self, symbol: int) -> tuple[int, int]:
         """The first two arguments of a function symbol (no list: read per atom of a
         grounding)."""

@@ -27,10 +27,10 @@ from pydantic import BaseModel, ConfigDict
 
 from engine.errors import SolveError
 from engine.reasoning.astutil import render
+from engine.reasoning.clingo_c import Symbols
 from engine.reasoning.proof import ProofGraph, RuleNode
 from engine.reasoning.request import Request
 from engine.reasoning.solve import Answer, insertion_points, merge_at
-from engine.reasoning.trace import sort_symbols
 from engine.reasoning.transform import REPORTED
 
 DecisionKind = Literal["allow", "escalate", "deny"]
@@ -183,9 +183,9 @@ def assemble_plan(
     all_findings: bool = True,
     listed: Sequence[clingo.Symbol] | None = None,
 ) -> Plan:
-    """Turn a satisfiable answer into a Plan listing the findings ``listed`` (from
-    ``reported_findings``), or every finding it holds; without ``all_findings`` (a
-    decision) only the findings that are nodes of ``proofs`` (none without proofs)."""
+    """Turn a satisfiable answer into a Plan listing the findings ``listed`` (a plan's, from
+    ``reported_findings``), or every finding it holds; without ``all_findings`` (a decision)
+    only the findings that are nodes of ``proofs`` (none without proofs)."""
     actions = [s.arguments[0] for s in answer.named(("action",)) if len(s.arguments) == 1]
     after = [(s.arguments[0], s.arguments[1]) for s in answer.named(("after",))]
     ordered = order_actions(actions, after)
@@ -217,9 +217,9 @@ def assemble_plan(
         cost_breakdown=cost_items(answer.costs, text=answer.rendered),
         optimal=answer.optimal,
         findings=(
-            tuple(answer.text(s) for s in listed)
-            if listed is not None and all_findings
-            else _findings(answer, finding_names, proofs, all_findings)
+            _findings(answer, finding_names, proofs, all_findings)
+            if listed is None
+            else tuple(answer.text(s) for s in listed)
         ),
         rules_revision=rules_revision,
         facts_revision=facts_revision,
@@ -229,11 +229,19 @@ def assemble_plan(
 
 def reported_findings(answer: Answer, names: frozenset[str]) -> list[clingo.Symbol]:
     """The findings (predicates ``names``) the answer holds that a ``reported/1`` atom names,
-    in clingo's order: what a plan lists when the rules scope its findings."""
-    fixed = answer.fixed.values if answer.fixed is not None else frozenset()
-    held = {s._rep for s in answer.named(names)} | fixed
-    found = {f._rep: f for r in answer.named((REPORTED[0],)) if (f := r.arguments[0])._rep in held}
-    return sort_symbols(found.values())
+    in clingo's order: what a plan lists when the rules scope its findings.
+
+    Both runs of held findings are in clingo's order already (those grounding fixed, and the
+    open ones the model holds), so they are filtered and merged, not sorted: a whole-KG plan
+    reports tens of thousands.
+    """
+    read = Symbols()
+    reported = {read.first(r._rep) for r in answer.named((REPORTED[0],))}
+    held = [s for s in answer.named(names) if s._rep in reported]
+    if answer.fixed is None:
+        return held
+    fixed = [s for s in answer.fixed.symbols if s._rep in reported]
+    return merge_at(insertion_points(held, fixed), held, fixed)
 
 
 def _findings(

@@ -267,7 +267,7 @@ class StaticIndex(InstanceIndex):
     them: a predicate's instances are first indexed by their heads' clingo symbol values
     alone (``load`` gives the ``__fired`` values of one head predicate's instances), and an
     atom's instances are parsed when a proof reaches it. Parsing whole predicates instead
-    kept 460 MiB at 1M for the 17 proof nodes of a one-vendor plan's actions.
+    kept 123 MiB more at 1M for the 17 proof nodes of a one-vendor plan's actions.
 
     An atom's instances come in the trace's order, which is clingo's order of their
     ``__fired(Statement, Element, Values)`` atoms: the order a whole index lists them in.
