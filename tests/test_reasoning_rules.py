@@ -80,7 +80,21 @@ CHECK_CASES = [
     ("% @action a(X: iri in hot)\nhot(X) :- vendor(X).", "bad_domain", 1, 1, "derived by"),
     ("% @action a(X: iri in request)", "bad_domain", 1, 1, "derived by the rules"),
     ("#program step(t).\np.", "program_part", 1, 1, "not supported"),
+    ("reported(vendor(X)) :- vendor(X).", "reported_not_a_finding", 1, 1, "`vendor(X)`"),
+    ("p.\nreported(x) :- p.", "reported_not_a_finding", 2, 1, "not a finding"),
 ]
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        "finding(k, X) :- vendor(X).\nreported(finding(k, X)) :- finding(k, X).",
+        "reported(F) :- supplies(F, _).",  # a variable: bound by the body, not checked here
+    ],
+)
+def test_a_reported_finding_is_not_flagged(program: str) -> None:
+    messages = check_rules(rules_from_texts({"rules/t.lp": program}), schema_predicates=SCHEMA)
+    assert not [m for m in messages if m.code == "reported_not_a_finding"]
 
 
 @pytest.mark.parametrize(("program", "code", "line", "column", "fragment"), CHECK_CASES)

@@ -29,7 +29,14 @@ from engine.reasoning.astutil import (
     variables,
 )
 from engine.reasoning.rules import Rule, RuleMessage, RuleSet, clingo_messages
-from engine.reasoning.transform import INPUTS, OUTPUTS, head_elements, head_signatures
+from engine.reasoning.transform import (
+    FINDINGS,
+    INPUTS,
+    OUTPUTS,
+    REPORTED,
+    head_elements,
+    head_signatures,
+)
 
 _UNSAFE_NOTE = re.compile(r"^[^:\n]*:(\d+):(\d+)(?:-\d+(?::\d+)?)?: note: '([^']+)' is unsafe")
 
@@ -50,6 +57,8 @@ def check_rules(
         for m in _static_unsafe(r):
             add(m)
         for m in _label_placeholders(r):
+            add(m)
+        for m in _reported_terms(r):
             add(m)
     for f in rules.files:
         if f.name not in parsed:
@@ -186,6 +195,33 @@ def _label_placeholders(rule: Rule) -> list[RuleMessage]:
         )
         for v in missing
     ]
+
+
+def _reported_terms(rule: Rule) -> list[RuleMessage]:
+    """A ``reported/1`` head names a finding term: a plan lists only the findings it holds,
+    so ``reported(x)`` for any other term would list nothing, silently."""
+    out: list[RuleMessage] = []
+    for literal, _cond in head_elements(rule):
+        if atom_signature(literal.atom) != REPORTED:
+            continue
+        term = literal.atom.symbol.arguments[0]
+        if term.ast_type == ast.ASTType.Variable:
+            continue  # bound by the body: only the solve knows what it holds
+        name = term.name if term.ast_type == ast.ASTType.Function else str(term)
+        if name not in FINDINGS:
+            out.append(
+                RuleMessage(
+                    rule.file,
+                    rule.line,
+                    rule.column,
+                    "warning",
+                    "reported_not_a_finding",
+                    f"rule `{rule.id}` reports `{term}`, which is not a finding "
+                    f"({' or '.join(f'`{n}(...)`' for n in sorted(FINDINGS))}): "
+                    "a plan lists only the findings it holds",
+                )
+            )
+    return out
 
 
 def _clingo_check(rules: RuleSet, file: str) -> list[RuleMessage]:
