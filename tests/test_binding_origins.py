@@ -1,9 +1,11 @@
-"""Bulk origin resolution agrees, fact for fact, with the per-fact query path it replaced.
+"""Origin resolution, one fact at a time and for a whole predicate at once, agrees fact for
+fact with a plain per-fact query path.
 
 :func:`reference_origins` is that path (two SPARQL queries per fact: the triples, then each
 triple's records), kept here as the reference model. It is compared with
-:meth:`FactSet.origins` on every fact of the binding fixture (extended with awkward records)
-and of a generated workspace ingested the way ``warrant ingest`` does.
+:meth:`FactSet.origins` in both of its modes (``ONE_BY_ONE`` lookups per predicate, then the
+whole predicate) on every fact of the binding fixture (extended with awkward records) and of
+a generated workspace ingested the way ``warrant ingest`` does.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
+import engine.binding.facts as facts_module
 from bench.generate import generate
 from bench.prepare import ingest_all, utc_now
 from engine.binding.facts import (
@@ -231,6 +234,13 @@ class _CountingStore(OxigraphStore):
         return super().query(sparql, **kwargs)
 
 
+@pytest.fixture(params=["one by one", "whole predicate"])
+def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Resolve every fact one at a time, or every predicate at once on its first fact."""
+    monkeypatch.setattr(facts_module, "ONE_BY_ONE", 10**9 if request.param == "one by one" else 0)
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
 def ontology() -> rdflib.Graph:
     return rdflib.Graph().parse(DATA / "ontology.ttl")
@@ -255,7 +265,8 @@ def store() -> _CountingStore:
 
 
 @pytest.mark.parametrize("graphs", [[VENDORS, HR], [VENDORS, HR, REFERENCE], [HR]])
-def test_bulk_agrees_with_per_fact_queries(
+def test_both_modes_agree_with_per_fact_queries(
+    mode: str,
     store: _CountingStore,
     schema: Schema,
     prefixes: PrefixMap,
@@ -270,7 +281,7 @@ def test_bulk_agrees_with_per_fact_queries(
 
 
 def test_the_awkward_records(
-    store: _CountingStore, schema: Schema, prefixes: PrefixMap, ontology: rdflib.Graph
+    mode: str, store: _CountingStore, schema: Schema, prefixes: PrefixMap, ontology: rdflib.Graph
 ) -> None:
     graphs = [VENDORS, HR, REFERENCE]
     facts = load_facts(
@@ -299,8 +310,13 @@ def test_the_awkward_records(
 
 
 def test_one_predicate_is_resolved_once(
-    store: _CountingStore, schema: Schema, prefixes: PrefixMap, ontology: rdflib.Graph
+    store: _CountingStore,
+    schema: Schema,
+    prefixes: PrefixMap,
+    ontology: rdflib.Graph,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(facts_module, "ONE_BY_ONE", 0)
     facts = load_facts(
         store, schema, used=USED, graphs=[VENDORS, HR], prefixes=prefixes, ontology=ontology
     )
@@ -314,6 +330,30 @@ def test_one_predicate_is_resolved_once(
     assert facts.origins(clingo.parse_term('vendor("acme:vendor/V001")')) == first
     facts.origins(clingo.parse_term('risk_score("acme:vendor/V001",72)'))
     assert store.queries - before == spent + 2  # another predicate: its own two queries
+
+
+def test_a_few_facts_are_resolved_one_by_one_then_the_predicate(
+    store: _CountingStore,
+    schema: Schema,
+    prefixes: PrefixMap,
+    ontology: rdflib.Graph,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What a plan for one vendor asks for costs its facts' queries, not every fact's; the
+    lookup past ``ONE_BY_ONE`` reads the whole predicate once, and it is kept."""
+    monkeypatch.setattr(facts_module, "ONE_BY_ONE", 2)
+    facts = load_facts(
+        store, schema, used=USED, graphs=[VENDORS, HR], prefixes=prefixes, ontology=ontology
+    )
+    before = store.queries
+    one = facts.origins(clingo.parse_term('vendor("acme:vendor/V001")'))
+    assert one and store.queries - before == 3  # its triples, their records, their details
+    facts.origins(clingo.parse_term('vendor("acme:vendor/V003")'))
+    assert store.queries - before == 6
+    facts.origins(clingo.parse_term('vendor("acme:vendor/V010")'))  # the third: all at once
+    spent = store.queries - before
+    assert facts.origins(clingo.parse_term('vendor("acme:vendor/V001")')) == one
+    assert store.queries - before == spent
 
 
 @pytest.mark.parametrize(
@@ -344,7 +384,7 @@ def test_no_graphs_no_origins(
     assert facts.origins(clingo.parse_term('vendor("acme:vendor/V001")')) == ()
 
 
-def test_generated_workspace_agrees(tmp_path: Path) -> None:
+def test_generated_workspace_agrees(mode: str, tmp_path: Path) -> None:
     """Every fact of a generated, ingested workspace (pulled CSV/JSON records, subclasses,
     subproperties) resolves as the per-fact path does."""
     ws = generate(tmp_path / "ws", triples=2000)

@@ -39,7 +39,7 @@ import bisect
 import hashlib
 import itertools
 from array import array
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Final, Literal
@@ -59,6 +59,10 @@ WR: Final = "https://w3id.org/warrant/core#"
 PROV_GENERATED_BY: Final = "http://www.w3.org/ns/prov#wasGeneratedBy"
 SOURCE_GRAPH_PREFIX: Final = "urn:warrant:graph:source:"
 RECORDS_GRAPH_PREFIX: Final = "urn:warrant:graph:records:"
+
+
+ONE_BY_ONE: Final = 64
+"""Origins read one fact at a time per predicate, before all of the predicate's at once."""
 
 
 @dataclass(frozen=True, order=True)
@@ -156,6 +160,7 @@ class FactSet:
         self.revision = hashlib.sha256(self._text.encode("utf-8")).hexdigest()
         """sha256 of :meth:`text`: the KG snapshot a decision used."""
         self._origins: dict[str, _PredicateOrigins] = {}
+        self._asked: dict[str, int] = {}  # origins asked for per predicate, one by one
         self._details: dict[tuple[str, str], tuple[_Record, ...]] | None = None
 
     def __len__(self) -> int:
@@ -198,8 +203,10 @@ class FactSet:
     def origins(self, atom: clingo.Symbol) -> tuple[FactOrigin, ...]:
         """The triples (with graph, batch and record) behind a fact; () if not a loaded fact.
 
-        The first call for a predicate reads the origins of all its facts at once
-        (:class:`_PredicateOrigins`); the :class:`FactOrigin` objects are built per call.
+        The first :data:`ONE_BY_ONE` calls for a predicate read one fact's origins each; the
+        next reads the origins of all its facts at once (:class:`_PredicateOrigins`), kept for
+        the rest. A plan for one vendor asks for a few facts of each predicate its proofs reach,
+        a whole-KG plan for all of them. The :class:`FactOrigin` objects are built per call.
         """
         if atom.type != clingo.SymbolType.Function or not atom.positive:
             return ()
@@ -212,6 +219,10 @@ class FactSet:
             return ()
         index = self._origins.get(sig)
         if index is None:
+            asked = self._asked[sig] = self._asked.get(sig, 0) + 1
+            if asked <= ONE_BY_ONE:
+                one = _PredicateOrigins.read(self, sig, bound, only=atom)
+                return one.origins(0, self.terms.prefixes)
             index = _PredicateOrigins.read(self, sig, bound)
             self._origins[sig] = index
         return index.origins(at, self.terms.prefixes)
@@ -251,9 +262,12 @@ class _PredicateOrigins:
         self.records: list[_Record] = []
 
     @classmethod
-    def read(cls, facts: FactSet, sig: str, bound: _Bound) -> _PredicateOrigins:
+    def read(
+        cls, facts: FactSet, sig: str, bound: _Bound, *, only: clingo.Symbol | None = None
+    ) -> _PredicateOrigins:
         """Every (s, p, o, g) of ``bound``'s IRIs in the fact set's graphs, with the records
-        that produced it, grouped by fact.
+        that produced it, grouped by fact; with ``only``, those of that one fact (its index
+        then holds that fact alone, at position 0).
 
         Two queries: the triples, and the triples joined with the records graphs' ``wr:produced``
         (an inner join, which Oxigraph evaluates per triple through its index; the same join
@@ -270,7 +284,15 @@ class _PredicateOrigins:
             pattern = "?s ?p ?o"
             values = _values("p", [ox.NamedNode(i) for i in bound.iris])
         out = cls(props, graphs)
-        lines = facts._lines.get(sig, [])
+        lines = facts._lines.get(sig, []) if only is None else [f"{only}.\n"]
+        if only is not None:
+            terms = [facts.terms.terms(arg) for arg in only.arguments]
+            if not all(terms):
+                out.fact_start.append(0)
+                return out
+            values += " " + _values("s", terms[0])
+            if len(terms) > 1:
+                values += " " + _values("o", terms[1])
         if not lines or not graphs:
             out.fact_start.extend([0] * len(lines))
             return out
@@ -282,7 +304,14 @@ class _PredicateOrigins:
             f"SELECT {select} ?rg ?rec WHERE {{ {where} "
             f"GRAPH ?rg {{ ?rec <{WR}produced> <<( {pattern} )>> }} }}",
         )
-        out._fill(facts, bound, lines, triples, produced)
+        if only is None:
+            out._fill(facts, bound, lines, triples, produced, facts._record_details())
+            return out
+        rows = list(produced)  # one fact's: its records' details are read for them alone
+        rg_at, rec_at = (3, 4) if bound.predicate.arity == 1 else (4, 5)
+        records = {(row[rg_at], row[rec_at]) for row in rows}
+        details = _read_record_details(facts._store, records)
+        out._fill(facts, bound, lines, triples, rows, details)
         return out
 
     def _fill(
@@ -290,8 +319,9 @@ class _PredicateOrigins:
         facts: FactSet,
         bound: _Bound,
         lines: Sequence[str],
-        triples: ox.QuerySolutions,
-        produced: ox.QuerySolutions,
+        triples: Iterable[ox.QuerySolution],
+        produced: Iterable[ox.QuerySolution],
+        details: Mapping[tuple[str, str], tuple[_Record, ...]],
     ) -> None:
         name = bound.predicate.name
         unary = bound.predicate.arity == 1
@@ -330,7 +360,6 @@ class _PredicateOrigins:
             hit = triple_of(row)
             if hit is not None:
                 found.setdefault(hit[0], {}).setdefault(hit[1], set())
-        details = facts._record_details()
         rg_at, rec_at = (3, 4) if unary else (4, 5)
         for row in produced:
             hit = triple_of(row)
@@ -394,16 +423,29 @@ _DETAILS: Final = (
 )
 
 
-def _read_record_details(store: KnowledgeStore) -> dict[tuple[str, str], tuple[_Record, ...]]:
-    """(records graph, record IRI) → its records, one per combination of its details.
+def _read_record_details(
+    store: KnowledgeStore, records: Collection[tuple[object, object]] | None = None
+) -> dict[tuple[str, str], tuple[_Record, ...]]:
+    """(records graph, record IRI) → its records, one per combination of its details: of
+    every record, or of ``records`` ((records graph, record) terms of a query's rows).
 
     What ``OPTIONAL`` per detail gives, per record: several values of a detail give several
     records (a cross product), a missing one None, the source defaulting to the records
     graph's name; a value of the wrong kind reads as missing.
     """
+    which = ""
+    if records is not None:
+        pairs = sorted(
+            f"({rg} {rec})"
+            for rg, rec in records
+            if isinstance(rg, ox.NamedNode) and isinstance(rec, ox.NamedNode)
+        )
+        if not pairs:
+            return {}
+        which = f"VALUES (?rg ?rec) {{ {' '.join(pairs)} }} "
     query = (
-        f"SELECT ?rg ?rec ?d ?v WHERE {{ {_values('d', [ox.NamedNode(d) for d in _DETAILS])} "
-        f"GRAPH ?rg {{ ?rec ?d ?v }} }}"
+        f"SELECT ?rg ?rec ?d ?v WHERE {{ {which}"
+        f"{_values('d', [ox.NamedNode(d) for d in _DETAILS])} GRAPH ?rg {{ ?rec ?d ?v }} }}"
     )
     values: dict[tuple[str, str], list[list[object]]] = {}
     where = {d: i for i, d in enumerate(_DETAILS)}
