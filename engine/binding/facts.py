@@ -285,19 +285,18 @@ class _PredicateOrigins:
             values = _values("p", [ox.NamedNode(i) for i in bound.iris])
         out = cls(props, graphs)
         lines = facts._lines.get(sig, []) if only is None else [f"{only}.\n"]
+        first = ""  # one fact's terms, joined first: Oxigraph joins VALUES in order (25x)
         if only is not None:
             terms = [facts.terms.terms(arg) for arg in only.arguments]
             if not all(terms):
                 out.fact_start.append(0)
                 return out
-            values += " " + _values("s", terms[0])
-            if len(terms) > 1:
-                values += " " + _values("o", terms[1])
+            first = " ".join(_values(v, t) for v, t in zip("so", terms, strict=False)) + " "
         if not lines or not graphs:
             out.fact_start.extend([0] * len(lines))
             return out
         select = "?s ?o ?g" if bound.predicate.arity == 1 else "?s ?o ?g ?p"
-        where = f"{_values('g', facts._graphs)} {values} GRAPH ?g {{ {pattern} }}"
+        where = f"{first}{_values('g', facts._graphs)} {values} GRAPH ?g {{ {pattern} }}"
         triples = _solutions(facts._store, f"SELECT {select} WHERE {{ {where} }}")
         produced = _solutions(
             facts._store,
