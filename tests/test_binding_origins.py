@@ -10,7 +10,7 @@ a generated workspace ingested the way ``warrant ingest`` does.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -309,17 +309,29 @@ def test_the_awkward_records(
     ] == [(REFERENCE.value, "hr", None), (REFERENCE.value, "vendors", None)]
 
 
-def test_one_predicate_is_resolved_once(
+@pytest.fixture
+def vendor_facts(
     store: _CountingStore,
     schema: Schema,
     prefixes: PrefixMap,
     ontology: rdflib.Graph,
     monkeypatch: pytest.MonkeyPatch,
+) -> Callable[[int], FactSet]:
+    """The vendors' and HR facts, resolving ``n`` origins per predicate one by one."""
+
+    def make(n: int) -> FactSet:
+        monkeypatch.setattr(facts_module, "ONE_BY_ONE", n)
+        return load_facts(
+            store, schema, used=USED, graphs=[VENDORS, HR], prefixes=prefixes, ontology=ontology
+        )
+
+    return make
+
+
+def test_one_predicate_is_resolved_once(
+    store: _CountingStore, vendor_facts: Callable[[int], FactSet]
 ) -> None:
-    monkeypatch.setattr(facts_module, "ONE_BY_ONE", 0)
-    facts = load_facts(
-        store, schema, used=USED, graphs=[VENDORS, HR], prefixes=prefixes, ontology=ontology
-    )
+    facts = vendor_facts(0)
     before = store.queries
     first = facts.origins(clingo.parse_term('vendor("acme:vendor/V001")'))
     spent = store.queries - before
@@ -333,18 +345,11 @@ def test_one_predicate_is_resolved_once(
 
 
 def test_a_few_facts_are_resolved_one_by_one_then_the_predicate(
-    store: _CountingStore,
-    schema: Schema,
-    prefixes: PrefixMap,
-    ontology: rdflib.Graph,
-    monkeypatch: pytest.MonkeyPatch,
+    store: _CountingStore, vendor_facts: Callable[[int], FactSet]
 ) -> None:
     """What a plan for one vendor asks for costs its facts' queries, not every fact's; the
     lookup past ``ONE_BY_ONE`` reads the whole predicate once, and it is kept."""
-    monkeypatch.setattr(facts_module, "ONE_BY_ONE", 2)
-    facts = load_facts(
-        store, schema, used=USED, graphs=[VENDORS, HR], prefixes=prefixes, ontology=ontology
-    )
+    facts = vendor_facts(2)
     before = store.queries
     one = facts.origins(clingo.parse_term('vendor("acme:vendor/V001")'))
     assert one and store.queries - before == 3  # its triples, their records, their details
