@@ -307,7 +307,7 @@ class _PredicateOrigins:
             out._fill(facts, bound, lines, triples, produced, facts._record_details())
             return out
         rows = list(produced)  # one fact's: its records' details are read for them alone
-        rg_at, rec_at = (3, 4) if bound.predicate.arity == 1 else (4, 5)
+        rg_at, rec_at = _record_columns(bound)
         records = {(row[rg_at], row[rec_at]) for row in rows}
         details = _read_record_details(facts._store, records)
         out._fill(facts, bound, lines, triples, rows, details)
@@ -359,7 +359,7 @@ class _PredicateOrigins:
             hit = triple_of(row)
             if hit is not None:
                 found.setdefault(hit[0], {}).setdefault(hit[1], set())
-        rg_at, rec_at = (3, 4) if unary else (4, 5)
+        rg_at, rec_at = _record_columns(bound)
         for row in produced:
             hit = triple_of(row)
             rg, rec = row[rg_at], row[rec_at]
@@ -401,6 +401,12 @@ class _PredicateOrigins:
                 out.append(FactOrigin(triple, compact, g, None, None))
             out.extend(FactOrigin(triple, compact, g, r.batch, r.record) for r in records)
         return tuple(sorted(set(out)))
+
+
+def _record_columns(bound: _Bound) -> tuple[int, int]:
+    """Where a ``produced`` row holds its records graph and record: after ``?s ?o ?g``, and
+    ``?p`` for a property predicate."""
+    return (3, 4) if bound.predicate.arity == 1 else (4, 5)
 
 
 def _counts(records_graph: str, graph: str) -> bool:
