@@ -16,7 +16,7 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from api.metrics import Metrics
-from api.routes import approvals, audit, decisions, dispatch, ingest, plans, rules
+from api.routes import approvals, audit, decisions, dispatch, ingest, plans, rules, sparql
 from engine.action.audit import AuditLog
 from engine.action.backoff import Clock, RetryPolicy
 from engine.action.db import open_database
@@ -27,10 +27,10 @@ from engine.settings import Settings
 from engine.store import KnowledgeStore
 from engine.workspace import Workspace
 
-ROUTERS = (decisions.router, plans.router, approvals.router, ingest.router, audit.router,
-           dispatch.router, rules.router)
-"""The action plane's routers, added to the foundation's (ops, SPARQL, keys), the most
-frequent requests first (routes are matched in order)."""
+ROUTERS = (decisions.router, sparql.router, plans.router, approvals.router, ingest.router,
+           audit.router, dispatch.router, rules.router)
+"""The action plane's routers and where the foundation's ``/sparql`` goes among them, the most
+frequent requests first (routes are matched in order; the foundation's others follow)."""
 
 
 def build_app(

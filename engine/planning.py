@@ -160,6 +160,7 @@ class DecisionPlane:
         self._rules_stamp: tuple[tuple[str, int, int], ...] | None = None
         self._reasoner: Reasoner | None = None
         self._facts: tuple[str, str, KgFacts, FactSet] | None = None
+        self._state: tuple[int, str] | None = None  # provenance writes seen, KG state
         self._resolver: tuple[KgFacts, Callable[[clingo.Symbol], object | None]] | None = None
         self._request_depth = 0
         self._labeller: tuple[KgFacts, Callable[[clingo.Symbol], str | None]] | None = None
@@ -240,7 +241,7 @@ class DecisionPlane:
         """The KG facts the rules use, reloaded after any ingestion batch."""
         with self._lock:
             rules = self.rules()
-            state = kg_state(self.store)
+            state = self.kg_state()
             if self._facts is not None and self._facts[:2] == (state, rules.revision):
                 return self._facts[2], self._facts[3]
             graphs = [
@@ -257,6 +258,18 @@ class DecisionPlane:
             facts = FactSet.from_groups({"kg": kg.symbols}, revision=kg.revision)
             self._facts = (state, rules.revision, kg, facts)
             return kg, facts
+
+    def kg_state(self) -> str:
+        """:func:`kg_state` of the store, read again only when the provenance graph may have
+        changed: every request asked, and the query grows with every batch ever ingested
+        (~50 µs of a 0.45 ms decision with a handful of batches)."""
+        with self._lock:
+            seen = self.store.changes(GRAPH_PROVENANCE)
+            if seen is not None and self._state is not None and self._state[0] == seen:
+                return self._state[1]
+            state = kg_state(self.store)
+            self._state = None if seen is None else (seen, state)
+            return state
 
     def today(self) -> int:
         """Today in days since 1970-01-01: ``[rules] now`` if fixed, else the clock."""

@@ -196,3 +196,14 @@ def test_any_literal_text_round_trips(store: KnowledgeStore, values: list[str]) 
     finally:
         store.apply([GraphChange(graph, removed=sorted(triples, key=str))])
     assert store.count(graph) == 0
+
+
+def test_a_store_counts_its_writes_to_a_graph_or_says_it_cannot(store: KnowledgeStore) -> None:
+    before = store.changes(G1)
+    store.apply([GraphChange(G1, added=[t("a", n("b"))])])
+    after = store.changes(G1)
+    if isinstance(store, RemoteSparqlStore):  # other clients of the server may write
+        assert (before, after) == (None, None)
+    else:
+        assert (before, after) == (0, 1)
+        assert store.changes(G2) == 0

@@ -44,6 +44,15 @@ class KnowledgeStore(Protocol):
         """Apply all changes in one transaction: all of them, or none on any failure."""
         ...
 
+    def changes(self, graph: ox.NamedNode) -> int | None:
+        """How many times this process has changed ``graph`` since it opened the store, when
+        no other process can change it; ``None`` when one may (then readers must look).
+
+        What a caller derives from a graph's content (the KG state a plan records) stays valid
+        while this count stays the same, and needs no query to find out.
+        """
+        ...
+
     def triples(self, graph: ox.NamedNode) -> Iterator[ox.Triple]:
         """Every triple of one named graph."""
         ...

@@ -111,6 +111,7 @@ class OxigraphStore:
                 "process (e.g. `warrant serve`) holding it?"
             ) from exc
         self._write_lock = threading.Lock()
+        self._changes: dict[ox.NamedNode, int] = {}
         if not read_only:
             self._recover()
 
@@ -134,6 +135,18 @@ class OxigraphStore:
                 raise StoreError(
                     f"the store refused a batch and kept its previous state: {exc}"
                 ) from exc
+            finally:  # counted even when refused: a reader looks again, which is never wrong
+                for c in changes:
+                    if c.removed or c.added:
+                        self._changes[c.graph] = self._changes.get(c.graph, 0) + 1
+
+    def changes(self, graph: ox.NamedNode) -> int | None:
+        """Writes to ``graph`` through :meth:`apply` since the store was opened. Oxigraph lets
+        one process open a store for writing, so a writable store's count is complete; a
+        read-only one (another process may write) answers ``None``."""
+        if self.read_only:
+            return None
+        return self._changes.get(graph, 0)
 
     def _transaction(self, changes: Sequence[GraphChange], extra: Sequence[ox.Quad]) -> None:
         """``changes`` plus the ``extra`` quads (default graph names allowed) in one transaction."""

@@ -117,6 +117,10 @@ class RemoteSparqlStore:
 
     # -- writes -------------------------------------------------------------------------------
 
+    def changes(self, graph: ox.NamedNode) -> int | None:
+        """Always ``None``: other clients of the server may write any graph."""
+        return None
+
     def apply(self, changes: Sequence[GraphChange]) -> None:
         """Send every change as ONE update request: applied whole by the server, or not at all."""
         if not any(c.removed or c.added for c in changes):
