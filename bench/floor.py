@@ -17,6 +17,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+KEEP_ALIVE_S = 3600
+"""Idle seconds a client connection stays open: a benchmark's client keeps one connection
+across requests minutes apart (at 1M, one round of interleaved runs)."""
+
 
 def app(bodies: list[bytes]) -> Starlette:
     """The floor app over ``bodies``."""
@@ -38,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv)
     files = sorted(a.bodies.iterdir(), key=lambda f: int(f.name))
     uvicorn.run(app([f.read_bytes() for f in files]), host="127.0.0.1", port=a.port,
-                log_config=None, access_log=False)
+                log_config=None, access_log=False, timeout_keep_alive=KEEP_ALIVE_S)
 
 
 if __name__ == "__main__":

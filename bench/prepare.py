@@ -25,6 +25,7 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 
+from bench.floor import KEEP_ALIVE_S
 from engine.knowledge.ingest import Ingestor, IngestSummary
 from engine.knowledge.ontology import load_ontology_graph
 from engine.knowledge.ontology_sync import sync_ontology
@@ -193,7 +194,8 @@ def serve(ctx: ScenarioContext, name: str) -> Iterator[Served]:
 
     def command(port: int) -> list[str]:
         return [sys.executable, "-m", "cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-                "--workspace", str(ctx.root), "--data-dir", str(data_dir)]
+                "--workspace", str(ctx.root), "--data-dir", str(data_dir),
+                "--keep-alive", str(KEEP_ALIVE_S)]
 
     with _child_server(command, env=env, cwd=data_dir, log_path=data_dir / "serve.log",
                        what="`warrant serve`") as served:

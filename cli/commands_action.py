@@ -36,6 +36,11 @@ def serve(
     port: Annotated[int, typer.Option("--port", help="Port to listen on.", min=0,
                                       max=65535)] = 8000,
     log_level: Annotated[str, typer.Option("--log-level", help="debug | info | warning")] = "info",
+    keep_alive_s: Annotated[int, typer.Option(
+        "--keep-alive", min=1,
+        help="Seconds an idle client connection stays open. Behind a load balancer, set it "
+        "above the balancer's idle timeout, or the balancer reuses closed connections.",
+    )] = 5,
     workspace: WorkspaceOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
@@ -54,7 +59,8 @@ def serve(
     api: FastAPI | None = None
     try:
         api = build_app(ctx.settings, store=store, clock=SystemClock(), workspace=ctx.workspace)
-        uvicorn.run(api, host=host, port=port, log_config=None, access_log=False)
+        uvicorn.run(api, host=host, port=port, log_config=None, access_log=False,
+                    timeout_keep_alive=keep_alive_s)
     finally:
         if api is not None:
             api.state.service.close()
