@@ -91,3 +91,13 @@ def test_load_refuses_a_wrong_status_and_an_answer_without_a_length(base: str) -
     chunked = b"GET /chunked HTTP/1.1\r\nHost: x\r\n\r\n"
     with pytest.raises(RuntimeError, match="chunked answer"):
         load(base, [chunked], clients=1, seconds=0.2, status=200)
+
+
+def test_serve_refuses_a_keep_alive_below_a_second() -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app as cli_app
+
+    result = CliRunner().invoke(cli_app, ["serve", "--keep-alive", "0"])
+    assert result.exit_code == 2
+    assert "--keep-alive" in result.output
