@@ -1,16 +1,17 @@
 """The benchmark's lean HTTP clients against a real server on loopback: what they send, what
-they read, and that an answer they cannot read whole is an error, never a short count."""
+they read, and that an answer they cannot read whole is an error, never a short count; and
+the ``warrant serve`` option their kept-alive connections rely on."""
 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from bench.clients import LeanClient, load, post_request
+from tests.servers.handler import serving
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -47,14 +48,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def base() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_Handler) as url:
+        yield url
 
 
 def test_lean_client_gets_and_posts_on_one_connection(base: str) -> None:

@@ -8,7 +8,6 @@ malformed answers (from a real HTTP server on loopback that answers garbage) are
 from __future__ import annotations
 
 import http.server
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ from engine.knowledge.ingest import Ingestor
 from engine.knowledge.sourcing import read_source
 from engine.store.oxigraph import OxigraphStore
 from engine.workspace import Workspace
+from tests.servers.handler import serving
 from tests.servers.oxigraph_server import OxigraphServer
 from tests.servers.postgres import free_port
 
@@ -155,14 +155,8 @@ class _Garbage(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def garbage() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Garbage)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/sparql"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_Garbage) as url:
+        yield f"{url}/sparql"
 
 
 def test_malformed_results_are_source_errors(garbage: str) -> None:
