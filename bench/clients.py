@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
+import statistics
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,7 +26,8 @@ from urllib.parse import urlencode, urlsplit
 
 
 class LeanClient:
-    """Requests over one kept-alive ``http.client`` connection to ``base``."""
+    """Requests over one kept-alive ``http.client`` connection to ``base`` (a context manager
+    that closes it)."""
 
     def __init__(self, base: str, headers: dict[str, str], *, timeout_s: float = 600.0) -> None:
         url = urlsplit(base)
@@ -57,6 +59,12 @@ class LeanClient:
         """Close the connection."""
         self._connection.close()
 
+    def __enter__(self) -> LeanClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
 
 @dataclass(frozen=True)
 class Load:
@@ -74,8 +82,7 @@ class Load:
     @property
     def p50_ms(self) -> float:
         """Median latency under load, in milliseconds."""
-        ordered = sorted(self.latencies)
-        return ordered[len(ordered) // 2] * 1000
+        return statistics.median(self.latencies) * 1000
 
 
 def post_request(base: str, path: str, body: dict[str, object], headers: dict[str, str]) -> bytes:

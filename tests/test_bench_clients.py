@@ -53,20 +53,17 @@ def base() -> Iterator[str]:
 
 
 def test_lean_client_gets_and_posts_on_one_connection(base: str) -> None:
-    client = LeanClient(base, {"X-API-Key": "k"})
-    body, timing = client.get("/sparql", {"query": "ASK {}"})
+    with LeanClient(base, {"X-API-Key": "k"}) as client:
+        body, timing = client.get("/sparql", {"query": "ASK {}"})
+        answer = json.loads(client.post("/v1/decisions", {"action": "a(b)"}))
     assert json.loads(body) == {"path": "/sparql?query=ASK+%7B%7D"}
     assert timing == "query;dur=1.5"
-    answer = json.loads(client.post("/v1/decisions", {"action": "a(b)"}))
     assert answer == {"body": {"action": "a(b)"}, "key": "k", "type": "application/json"}
-    client.close()
 
 
 def test_lean_client_refuses_an_unexpected_status(base: str) -> None:
-    client = LeanClient(base, {})
-    with pytest.raises(RuntimeError, match="GET /fail: 500"):
+    with LeanClient(base, {}) as client, pytest.raises(RuntimeError, match="GET /fail: 500"):
         client.get("/fail")
-    client.close()
 
 
 def test_load_counts_every_answer_read_whole(base: str) -> None:

@@ -163,15 +163,15 @@ def run(ctx: ScenarioContext) -> list[Figure]:
 
     decisions = [Request("/v1/decisions", {"action": a}) for a in actions]
     plans = [Request("/v1/plans", {"goal": GOAL, "params": {"vendor": v}}) for v in vendors]
-    with served_api(ctx, "api-served") as base:
-        client = LeanClient(base, {"X-API-Key": API_KEY}, timeout_s=TIMEOUT_S)
+    with served_api(ctx, "api-served") as base, LeanClient(
+        base, {"X-API-Key": API_KEY}, timeout_s=TIMEOUT_S
+    ) as client:
         for req in (*plans, *decisions):  # warm the server's engine the same way
             client.post(req.path, req.body)
         seq_dec = sequential(client, decisions, budget_s=budget_s)
         load_dec = concurrent(base, decisions, clients=CLIENTS, seconds=seconds)
         seq_plan = sequential(client, plans, budget_s=budget_s)
         load_plan = concurrent(base, plans, clients=CLIENTS, seconds=seconds)
-        client.close()
 
     base_dec_rate = 1 / base_dec.median
     base_plan_rate = 1 / base_plan.median

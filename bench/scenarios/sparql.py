@@ -132,16 +132,13 @@ def run(ctx: ScenarioContext) -> list[Figure]:
     # The server opens its copy read-write; pyoxigraph answers up to 2x slower from a store
     # opened read-only (measured at 100k), so the HTTP baseline opens a copy the same way.
     opened_as_served = ox.Store(str(copy_reference(ctx, "sparql-baseline")))
-    with served_api(ctx, "api-sparql") as base:
-        client = LeanClient(base, {"X-API-Key": API_KEY,
-                                   "Accept": "application/sparql-results+json"})
+    with served_api(ctx, "api-sparql") as base, LeanClient(
+        base, {"X-API-Key": API_KEY, "Accept": "application/sparql-results+json"}
+    ) as client:
         answers = [client.get("/sparql", {"query": q})[0] for q in QUERIES.values()]
-        with floor_server(ctx, answers) as floor:
-            floor_client = LeanClient(floor, {})
+        with floor_server(ctx, answers) as floor, LeanClient(floor, {}) as floor_client:
             figures += _queries(store, opened_as_served, client, floor_client, rdflib_times,
                                 runs=runs, with_rdflib=with_rdflib)
-            floor_client.close()
-        client.close()
     if not with_rdflib:
         figures.append(Figure(
             name="rdflib baseline", unit="ms", warrant=None,
